@@ -1,0 +1,91 @@
+"""The `forecast` command line: thin parsers that call one library function each.
+
+Every sub-command lives in its own module in this package and exposes
+``register(subparsers)``, which adds its parser and sets ``func`` to a callable
+taking the parsed ``argparse.Namespace`` and returning an exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+
+# Keep TensorFlow's start-up noise out of the user's terminal; set before any import of it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+
+from forecasting import __version__  # noqa: E402
+from forecasting.errors import InputError  # noqa: E402
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+# One module per sub-command; each has register(subparsers).
+COMMAND_MODULES = (
+    "validate",
+    "compare",
+    "run",
+    "ui",
+    "predict",
+    "schedule",
+    "benchmark",
+    "diagnose",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on usage errors already; keep its message to one line."""
+
+    def error(self, message: str) -> None:  # pragma: no cover - argparse plumbing
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="forecast",
+        description="Forecast time series with LSTM and GRU models tracked in MLflow.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logs")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"forecasting.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"forecasting.cli.{name}":
+                continue  # command not built yet
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    for noisy in ("mlflow", "alembic", "urllib3", "py4j", "apscheduler.executors", "absl"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    _configure_logging(args.verbose)
+    try:
+        return int(args.func(args) or EXIT_OK)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

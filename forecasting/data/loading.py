@@ -1,0 +1,133 @@
+"""Load a user's series: read, validate, put on a regular grid, fill gaps by policy."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from forecasting.data.bundled import is_bundled, load_bundled
+from forecasting.data.reading import read_table
+from forecasting.data.regularize import (
+    FillPolicy,
+    check_grid,
+    freq_name,
+    infer_frequency,
+    parse_freq,
+    regularize,
+)
+from forecasting.data.schema import ID, TARGET, TIME, Columns
+from forecasting.data.validation import to_canonical
+from forecasting.errors import DataError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SeriesData:
+    """Validated, regular series in canonical long format (``unique_id, ds, y, covariates``)."""
+
+    frame: pd.DataFrame
+    columns: Columns
+    covariates: list[str]
+    freq: str
+    filled: dict[str, int]
+    source: str
+    fill: FillPolicy = FillPolicy.INTERPOLATE
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        return list(pd.unique(self.frame[ID]))
+
+    @property
+    def lengths(self) -> pd.Series:
+        return self.frame.groupby(ID, sort=False).size()
+
+    def series(self, uid: str) -> pd.DataFrame:
+        return self.frame[self.frame[ID] == uid]
+
+    def summary(self) -> str:
+        lengths = self.lengths
+        tz = self.frame[TIME].dt.tz
+        lines = [
+            f"{self.source}: {len(lengths)} series, {len(self.frame)} points at frequency {self.freq}"
+            + (f" ({tz})" if tz is not None else ""),
+            f"  lengths: min {lengths.min()}, median {int(lengths.median())}, max {lengths.max()}",
+            f"  time range: {self.frame[TIME].min()} .. {self.frame[TIME].max()}",
+            f"  covariates: {', '.join(self.covariates) if self.covariates else 'none'}",
+            f"  missing points {'filled' if self.fill is not FillPolicy.DROP else 'left as gaps'}"
+            f" ({self.fill.value}): {sum(self.filled.values())}",
+        ]
+        if len(lengths) <= 10:
+            for uid, n in lengths.items():
+                lines.append(f"    {uid}: {n} points, {self.filled.get(uid, 0)} missing")
+        return "\n".join(lines)
+
+
+def load_series(
+    source: str | Path | pd.DataFrame,
+    columns: Columns | None = None,
+    freq: str | None = None,
+    fill: FillPolicy | str = FillPolicy.INTERPOLATE,
+    min_length: int | None = None,
+    name: str | None = None,
+) -> SeriesData:
+    """Read and validate ``source`` (a CSV/Parquet path, ``bundled:<name>`` or a DataFrame).
+
+    Args:
+        source: where the series come from.
+        columns: the user's column names (defaults ``unique_id``, ``ds``, ``y``).
+        freq: pandas frequency string; inferred when None.
+        fill: gap policy (``interpolate``, ``ffill`` or ``drop``).
+        min_length: every series must have at least this many points after regularising
+            (typically lookback + horizon).
+        name: how to refer to a DataFrame source in messages.
+
+    Returns:
+        A :class:`SeriesData` whose frame is sorted by id and time, one row per grid step.
+
+    Raises:
+        DataError: one line naming the file, the column and the first offending row or value.
+    """
+    columns = columns or Columns()
+    try:
+        fill = FillPolicy(fill)
+    except ValueError as exc:
+        choices = ", ".join(p.value for p in FillPolicy)
+        raise DataError(f"fill policy {fill!r} is not one of: {choices}") from exc
+    if isinstance(source, pd.DataFrame):
+        raw, label = source, name or "<frame>"
+    elif is_bundled(str(source)):
+        raw, label = load_bundled(str(source)), str(source)
+        columns = Columns(covariates=columns.covariates)
+    else:
+        raw, label = read_table(source), str(source)
+    if raw.empty:
+        raise DataError(f"{label}: no data rows")
+
+    frame, covariates = to_canonical(raw, columns, label)
+    offset = parse_freq(freq) if freq else infer_frequency(frame, label, columns.time)
+    check_grid(frame, offset, label, columns.time)
+    regular, filled = regularize(frame, offset, fill, [TARGET, *covariates])
+    if min_length is not None:
+        lengths = regular.groupby(ID, sort=False).size()
+        short = lengths[lengths < min_length]
+        if not short.empty:
+            raise DataError(
+                f"{label}: column {columns.target!r}: series {short.index[0]!r} has {short.iloc[0]} "
+                f"points, fewer than lookback + horizon = {min_length}"
+            )
+    data = SeriesData(
+        frame=regular,
+        columns=columns,
+        covariates=covariates,
+        freq=freq_name(offset),
+        filled=filled,
+        source=label,
+        fill=fill,
+    )
+    log.debug("loaded %s", data.summary())
+    return data

@@ -1,0 +1,149 @@
+"""Turn a raw table into checked columns, failing on the first bad value with a clear line.
+
+Rows in messages are counted from 1 over the data rows of the file (the header
+is not a row), in the file's own order, so "row 3" is the third record.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from forecasting.data.schema import ID, SINGLE_SERIES_ID, TARGET, TIME, Columns
+from forecasting.errors import DataError
+
+log = logging.getLogger(__name__)
+
+ROW = "_row"  # 1-based position of a record in the user's file, kept for messages
+
+
+def _first(mask: pd.Series) -> int:
+    """Index label of the first True in ``mask``."""
+    return mask.idxmax()
+
+
+def _shown(value: object) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def check_columns(frame: pd.DataFrame, columns: Columns, source: str) -> None:
+    found = ", ".join(map(str, frame.columns))
+    for role, name in (("time", columns.time), ("target", columns.target)):
+        if name not in frame.columns:
+            raise DataError(f"{source}: missing {role} column {name!r} (found: {found})")
+    for name in columns.covariates or ():
+        if name not in frame.columns:
+            raise DataError(f"{source}: missing covariate column {name!r} (found: {found})")
+
+
+def parse_times(raw: pd.Series, source: str, column: str, rows: pd.Series) -> pd.Series:
+    """Parse timestamps; time-zone aware input stays aware (mixed offsets become UTC)."""
+    if raw.isna().any():
+        at = _first(raw.isna())
+        raise DataError(f"{source}: column {column!r}: missing timestamp at row {rows[at]}")
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return raw
+    text = raw.astype(str).str.strip()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            parsed = pd.to_datetime(text, errors="coerce")
+        except (ValueError, TypeError):
+            parsed = pd.to_datetime(text, errors="coerce", utc=True)
+        if parsed.dtype == object:  # mixed UTC offsets, e.g. across a DST change
+            parsed = pd.to_datetime(text, errors="coerce", utc=True)
+        if parsed.isna().any():  # the format inferred from row 1 may not fit every row
+            utc = getattr(parsed.dt, "tz", None) is not None
+            try:
+                parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=utc)
+            except (ValueError, TypeError):
+                parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+    if parsed.isna().any():
+        at = _first(parsed.isna())
+        raise DataError(
+            f"{source}: column {column!r}: unparsable timestamp {_shown(raw[at])} at row {rows[at]}"
+        )
+    return parsed
+
+
+def parse_numbers(raw: pd.Series, source: str, column: str, rows: pd.Series) -> pd.Series:
+    """Parse a numeric column; empty cells stay missing (a fill policy handles them)."""
+    if pd.api.types.is_bool_dtype(raw):
+        raise DataError(f"{source}: column {column!r}: boolean values are not numeric")
+    values = pd.to_numeric(raw, errors="coerce").astype("float64")
+    bad = values.isna() & raw.notna() & (raw.astype(str).str.strip().str.lower() != "nan")
+    if bad.any():
+        at = _first(bad)
+        raise DataError(
+            f"{source}: column {column!r}: non-numeric value {_shown(raw[at])} at row {rows[at]}"
+        )
+    inf = np.isinf(values.to_numpy())
+    if inf.any():
+        at = values.index[int(np.argmax(inf))]
+        raise DataError(
+            f"{source}: column {column!r}: infinite value {_shown(raw[at])} at row {rows[at]}"
+        )
+    return values
+
+
+def _is_numeric(raw: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        return True
+    present = raw.dropna()
+    return not present.empty and pd.to_numeric(present, errors="coerce").notna().all()
+
+
+def to_canonical(frame: pd.DataFrame, columns: Columns, source: str) -> tuple[pd.DataFrame, list[str]]:
+    """Check and rename a raw table to ``unique_id, ds, y, <covariates>``.
+
+    Returns the canonical frame (sorted by id and time, with a ``_row`` column)
+    and the covariate names.
+    """
+    check_columns(frame, columns, source)
+    frame = frame.reset_index(drop=True)
+    rows = pd.Series(np.arange(1, len(frame) + 1), index=frame.index)
+
+    has_id = columns.id in frame.columns
+    if has_id:
+        ids = frame[columns.id]
+        if ids.isna().any():
+            at = _first(ids.isna())
+            raise DataError(f"{source}: column {columns.id!r}: missing series id at row {rows[at]}")
+        ids = ids.astype(str).str.strip()
+    else:
+        ids = pd.Series(SINGLE_SERIES_ID, index=frame.index)
+
+    times = parse_times(frame[columns.time], source, columns.time, rows)
+    target = parse_numbers(frame[columns.target], source, columns.target, rows)
+
+    taken = {columns.id, columns.time, columns.target}
+    if columns.covariates is None:
+        candidates = [c for c in frame.columns if c not in taken]
+        covariates = [c for c in candidates if _is_numeric(frame[c])]
+        ignored = [c for c in candidates if c not in covariates]
+        if ignored:
+            log.warning("%s: ignoring non-numeric columns %s", source, ", ".join(map(str, ignored)))
+    else:
+        covariates = list(columns.covariates)
+    out = pd.DataFrame({ID: ids, TIME: times, TARGET: target})
+    for name in covariates:
+        out[str(name)] = parse_numbers(frame[name], source, str(name), rows)
+    out[ROW] = rows
+
+    if target.isna().all():
+        raise DataError(f"{source}: column {columns.target!r}: no numeric values at all")
+
+    dup = out.duplicated([ID, TIME], keep="first")
+    if dup.any():
+        at = _first(dup)
+        hint = "" if has_id else f" (no id column {columns.id!r}, so the file was read as one series)"
+        raise DataError(
+            f"{source}: column {columns.time!r}: duplicate (id, time) pair "
+            f"({out.at[at, ID]!r}, {out.at[at, TIME]}) at row {rows[at]}{hint}"
+        )
+    out = out.sort_values([ID, TIME], kind="stable").reset_index(drop=True)
+    return out, [str(c) for c in covariates]
