@@ -120,6 +120,15 @@ def load_series(
                 f"{label}: column {columns.target!r}: series {short.index[0]!r} has {short.iloc[0]} "
                 f"points, fewer than lookback + horizon = {min_length}"
             )
+    # Logged only once every check passed, so that an error stays one line on stderr.
+    used = {columns.id, columns.time, columns.target, *covariates}
+    ignored = [str(c) for c in raw.columns if c not in used and str(c) not in used]
+    if ignored:
+        why = "non-numeric" if columns.covariates is None else "unlisted"
+        log.warning("%s: ignoring %s columns %s", label, why, ", ".join(ignored))
+    total = sum(filled.values())
+    if total:
+        log.info("%d missing points across %d series (policy: %s)", total, len(filled), fill.value)
     data = SeriesData(
         frame=regular,
         columns=columns,
@@ -128,6 +137,7 @@ def load_series(
         filled=filled,
         source=label,
         fill=fill,
+        ignored=ignored,
     )
     log.debug("loaded %s", data.summary())
     return data

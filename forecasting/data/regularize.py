@@ -60,6 +60,8 @@ def infer_frequency(frame: pd.DataFrame, source: str, time_col: str) -> pd.DateO
     longest = frame.groupby(ID, sort=False).size().idxmax()
     times = pd.DatetimeIndex(frame.loc[frame[ID] == longest, TIME])
     guess = pd.infer_freq(times) if len(times) >= 3 else None
+    if guess is None:  # pandas needs a gapless run; fall back to calendar grids the stamps fit
+        guess = _calendar_guess(times, step)
     if guess is None:
         raise DataError(
             f"{source}: column {time_col!r}: cannot infer the frequency (steps of {step}); pass --freq"
@@ -67,11 +69,27 @@ def infer_frequency(frame: pd.DataFrame, source: str, time_col: str) -> pd.DateO
     return to_offset(guess)
 
 
+# Calendar frequencies tried when pandas cannot infer one (e.g. a monthly series with a gap):
+# alias and the range of the most common step, in days, that fits it. Coarsest first.
+CALENDAR_STEPS = (("YS", 365, 366), ("YE", 365, 366), ("QS", 89, 92), ("QE", 89, 92), ("MS", 28, 31), ("ME", 28, 31))
+
+
+def _calendar_guess(times: pd.DatetimeIndex, step: pd.Timedelta) -> str | None:
+    for alias, low, high in CALENDAR_STEPS:
+        if low <= step / pd.Timedelta(days=1) <= high:
+            grid = pd.date_range(times[0], times[-1], freq=alias)
+            if times.isin(grid).all():
+                return alias
+    return None
+
+
 def check_grid(frame: pd.DataFrame, offset: pd.DateOffset, source: str, time_col: str) -> None:
     """Every timestamp of a series must lie on the grid that starts at its first timestamp."""
     step = _fixed_step(offset)
     first = frame.groupby(ID, sort=False)[TIME].transform("first")
-    if step is not None:
+    # Time-zone aware stamps are checked against the grid regularize() builds: daily steps
+    # follow the local clock across a DST change, so they are not a fixed number of hours.
+    if step is not None and frame[TIME].dt.tz is None:
         elapsed = (frame[TIME] - first).to_numpy().astype("timedelta64[ns]").astype(np.int64)
         off = elapsed % step.value != 0
         if off.any():
@@ -114,7 +132,4 @@ def regularize(
         values.insert(0, ID, uid)
         parts.append(values.reset_index())
     out = pd.concat(parts, ignore_index=True)[[ID, TIME, *value_cols]]
-    total = sum(filled.values())
-    if total:
-        log.info("%d missing points across %d series (policy: %s)", total, len(filled), policy.value)
     return out, filled

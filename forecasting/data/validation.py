@@ -35,6 +35,9 @@ def check_columns(frame: pd.DataFrame, columns: Columns, source: str) -> None:
     for role, name in (("time", columns.time), ("target", columns.target)):
         if name not in frame.columns:
             raise DataError(f"{source}: missing {role} column {name!r} (found: {found})")
+    # Only the default id column may be absent (a single-series file); a named one must exist.
+    if columns.id != ID and columns.id not in frame.columns:
+        raise DataError(f"{source}: missing id column {columns.id!r} (found: {found})")
     for name in columns.covariates or ():
         if name not in frame.columns:
             raise DataError(f"{source}: missing covariate column {name!r} (found: {found})")
@@ -124,9 +127,6 @@ def to_canonical(frame: pd.DataFrame, columns: Columns, source: str) -> tuple[pd
     if columns.covariates is None:
         candidates = [c for c in frame.columns if c not in taken]
         covariates = [c for c in candidates if _is_numeric(frame[c])]
-        ignored = [c for c in candidates if c not in covariates]
-        if ignored:
-            log.warning("%s: ignoring non-numeric columns %s", source, ", ".join(map(str, ignored)))
     else:
         covariates = list(columns.covariates)
     out = pd.DataFrame({ID: ids, TIME: times, TARGET: target})
@@ -136,6 +136,14 @@ def to_canonical(frame: pd.DataFrame, columns: Columns, source: str) -> tuple[pd
 
     if target.isna().all():
         raise DataError(f"{source}: column {columns.target!r}: no numeric values at all")
+    # A series with no value at all cannot be filled by any policy.
+    empty = ~target.notna().groupby(ids, sort=False).transform("any")
+    if empty.any():
+        at = _first(empty)
+        raise DataError(
+            f"{source}: column {columns.target!r}: series {ids[at]!r} has no numeric values "
+            f"(first row {rows[at]})"
+        )
 
     dup = out.duplicated([ID, TIME], keep="first")
     if dup.any():
