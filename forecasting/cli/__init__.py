@@ -16,6 +16,8 @@ import sys
 # Keep TensorFlow's start-up noise out of the user's terminal; set before any import of it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
 
 from forecasting import __version__  # noqa: E402
 from forecasting.errors import InputError  # noqa: E402
@@ -70,7 +72,7 @@ def _configure_logging(verbose: bool) -> None:
         datefmt="%H:%M:%S",
         stream=sys.stderr,
     )
-    for noisy in ("mlflow", "alembic", "urllib3", "py4j", "apscheduler.executors", "absl"):
+    for noisy in ("mlflow", "alembic", "urllib3", "py4j", "apscheduler.executors", "absl", "tensorflow"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -18,3 +18,18 @@ def transform(scaler: StandardScaler, values: np.ndarray) -> np.ndarray:
 def inverse_target(scaler: StandardScaler, y: np.ndarray) -> np.ndarray:
     """Undo the scaling of the target (column 0) for an array of any shape."""
     return y * scaler.scale_[0] + scaler.mean_[0]
+
+
+def scaler_to_dict(scaler: StandardScaler) -> dict:
+    """JSON-friendly state of a fitted scaler (what travels inside a packaged model)."""
+    return {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist()}
+
+
+def scaler_from_dict(state: dict) -> StandardScaler:
+    scaler = StandardScaler()
+    scaler.mean_ = np.asarray(state["mean"], dtype=np.float64)
+    scaler.scale_ = np.asarray(state["scale"], dtype=np.float64)
+    scaler.var_ = scaler.scale_**2
+    scaler.n_features_in_ = len(scaler.mean_)
+    scaler.n_samples_seen_ = 1
+    return scaler

@@ -1,0 +1,26 @@
+"""`forecast run PIPELINE.yaml [--set key=value ...]`: run a pipeline config."""
+
+from __future__ import annotations
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("run", help="run a pipeline config (pipelines/*.yaml)")
+    p.add_argument("pipeline", help="path to a pipeline YAML file")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set training.max_epochs=5")
+    p.set_defaults(func=run)
+
+
+def execute(cfg) -> int:
+    from forecasting.experiments.compare import run_comparison
+    from forecasting.experiments.report import summary
+
+    result = run_comparison(cfg)
+    print(summary(result))
+    return 0
+
+
+def run(args) -> int:
+    from forecasting.config import load_config
+
+    return execute(load_config(args.pipeline, args.overrides))

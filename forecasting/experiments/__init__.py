@@ -1,0 +1,1 @@
+"""Experiments: the tracked LSTM-then-GRU comparison."""

@@ -1,0 +1,26 @@
+"""What the user reads at the end of a comparison: the table, the decision, where to look."""
+
+from __future__ import annotations
+
+from forecasting.experiments.compare import CHAMPION, ComparisonResult, format_table
+from forecasting.tracking.store import ui_links
+
+UI_URL = "http://127.0.0.1:5000"
+
+
+def summary(result: ComparisonResult) -> str:
+    d = result.decision
+    winner = result.families[d.winner]
+    lines = [
+        "",
+        format_table(result.table),
+        "",
+        f"Decision: {d.winner.upper()} — {d.reason}",
+        f"Registered: models:/{result.model_name}@{CHAMPION} (version {winner.version})"
+        + ("" if d.beats_baseline else "  [does NOT beat seasonal naive]"),
+        "",
+        "Compare the runs in the MLflow UI:  forecast ui   (then open)",
+    ]
+    lines += [f"  {link}" for link in ui_links(UI_URL, result.experiment_id, result.run_ids)]
+    lines.append(f"Tracking store: {result.tracking_uri}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Forecasting models: the recurrent forecaster builder, baselines and training."""

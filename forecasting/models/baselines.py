@@ -1,0 +1,44 @@
+"""Naive baselines computed on exactly the windows the networks are scored on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# Seasonal period by the frequency's step (M4 convention: 24 for hourly).
+_PERIODS = {
+    pd.Timedelta(minutes=1): 1440,
+    pd.Timedelta(minutes=5): 288,
+    pd.Timedelta(minutes=10): 144,
+    pd.Timedelta(minutes=15): 96,
+    pd.Timedelta(minutes=30): 48,
+    pd.Timedelta(hours=1): 24,
+    pd.Timedelta(days=1): 7,
+    pd.Timedelta(days=7): 52,
+}
+_CALENDAR_PERIODS = {"M": 12, "Q": 4, "Y": 1, "A": 1}
+
+
+def seasonal_period(freq: str) -> int:
+    """Season length for a pandas frequency string; 1 when no season is known."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    try:
+        step = pd.Timedelta(offset)
+    except (ValueError, TypeError):
+        return _CALENDAR_PERIODS.get(offset.name[0], 1)
+    return _PERIODS.get(step, 1)
+
+
+def naive(values: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+    """Repeat the last observed value: [N, H]."""
+    return np.repeat(values[origins][:, None], horizon, axis=1)
+
+
+def seasonal_naive(values: np.ndarray, origins: np.ndarray, horizon: int, period: int) -> np.ndarray:
+    """Repeat the last observed season: step h takes y[o + h - m * ceil(h / m)]."""
+    h = np.arange(1, horizon + 1)
+    back = period * np.ceil(h / period).astype(int)
+    idx = origins[:, None] + h[None, :] - back[None, :]
+    if (idx < 0).any():
+        raise ValueError(f"seasonal naive needs {period} observed steps before each origin")
+    return values[idx]

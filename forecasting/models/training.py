@@ -1,0 +1,101 @@
+"""Train a forecaster under a fixed budget: Adam, early stopping, best weights restored."""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+
+from forecasting.errors import ConfigError
+from forecasting.windowing import WindowedData
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainBudget:
+    """The same budget is given to every family in a comparison."""
+
+    max_epochs: int = 20
+    patience: int = 3
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        if self.max_epochs <= 0 or self.patience <= 0 or self.batch_size <= 0:
+            raise ConfigError("max_epochs, patience and batch_size must be positive integers")
+        if not self.learning_rate > 0:
+            raise ConfigError(f"learning_rate must be positive, received: {self.learning_rate}")
+
+
+@dataclass
+class TrainResult:
+    loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    best_epoch: int = 0
+    seconds: float = 0.0
+    stopped_early: bool = False
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+class _EpochCallback(keras.callbacks.Callback):
+    """Hands each epoch's losses to ``on_epoch`` (e.g. MLflow step metrics) and stops on NaN."""
+
+    def __init__(self, on_epoch: Callable[[int, dict], None] | None):
+        super().__init__()
+        self.on_epoch = on_epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        bad = [k for k in ("loss", "val_loss") if k in logs and not math.isfinite(float(logs[k]))]
+        if bad:
+            raise TrainingDiverged(f"{bad[0]} is {logs[bad[0]]} at epoch {epoch + 1}: lower the learning rate")
+        if self.on_epoch:
+            self.on_epoch(epoch, {k: float(v) for k, v in logs.items()})
+
+
+def verbosity() -> int:
+    """Keras's progress bar on a terminal, one line per epoch otherwise."""
+    return 1 if sys.stdout.isatty() else 2
+
+
+def train(
+    model: keras.Model,
+    data: WindowedData,
+    budget: TrainBudget,
+    on_epoch: Callable[[int, dict], None] | None = None,
+    verbose: int | None = None,
+) -> TrainResult:
+    """Fit ``model`` on the training windows, early-stopping on the validation windows."""
+    train_w, val_w = data.splits["train"], data.splits["val"]
+    model.compile(optimizer=keras.optimizers.Adam(budget.learning_rate), loss="mse", metrics=["mae"])
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=budget.patience, restore_best_weights=True
+    )
+    started = time.perf_counter()
+    history = model.fit(
+        train_w.dataset(budget.batch_size, shuffle=True, seed=budget.seed),
+        validation_data=val_w.dataset(budget.batch_size),
+        epochs=budget.max_epochs,
+        callbacks=[stop, _EpochCallback(on_epoch)],
+        verbose=verbosity() if verbose is None else verbose,
+    )
+    seconds = time.perf_counter() - started
+    loss = [float(v) for v in history.history["loss"]]
+    val_loss = [float(v) for v in history.history["val_loss"]]
+    best = int(np.argmin(val_loss))
+    log.info(
+        "%s: %d epochs in %.1fs, best validation loss %.4f at epoch %d",
+        model.name, len(loss), seconds, val_loss[best], best + 1,
+    )
+    return TrainResult(loss, val_loss, best + 1, seconds, stopped_early=len(loss) < budget.max_epochs)

@@ -1,0 +1,81 @@
+"""PNG plots people would rather look at than read: forecasts, learning curves, comparisons."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def _save(fig, path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _pick_windows(test, n_series: int) -> list[int]:
+    """One representative window per series: the last window of the first fold."""
+    picks = []
+    for s in np.unique(test.series)[:n_series]:
+        rows = np.flatnonzero((test.series == s) & (test.fold == test.fold[test.series == s].min()))
+        picks.append(int(rows[-1]))
+    return picks
+
+
+def forecasts_vs_actuals(path, data, forecasts: dict[str, np.ndarray], n_series: int = 4, title: str = "") -> None:
+    """History, actuals and each forecaster's forecast for one window of a few series."""
+    test = data.splits["test"]
+    picks = _pick_windows(test, n_series)
+    history, actual, times = data.history(test), data.actuals(test), data.target_times(test)
+    fig, axes = plt.subplots(len(picks), 1, figsize=(10, 2.6 * len(picks)), squeeze=False)
+    for ax, row in zip(axes[:, 0], picks, strict=True):
+        s = data.series[test.series[row]]
+        o = test.origin[row]
+        past_t = s.times[o - data.spec.lookback + 1 : o + 1]
+        ax.plot(past_t, history[row], color="0.55", lw=1, label="history")
+        ax.plot(times[row], actual[row], color="black", lw=1.6, label="actual")
+        for name, fc in forecasts.items():
+            ax.plot(times[row], fc[row], lw=1.3, label=name)
+        ax.set_title(f"{s.uid}: forecast from {s.times[o]}", fontsize=10)
+        ax.legend(fontsize=8, ncol=len(forecasts) + 2, loc="upper left")
+    if title:
+        fig.suptitle(title)
+    _save(fig, path)
+
+
+def learning_curve(path, loss: list[float], val_loss: list[float], best_epoch: int, title: str) -> None:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    epochs = np.arange(1, len(loss) + 1)
+    ax.plot(epochs, loss, marker="o", label="train loss (MSE, scaled)")
+    ax.plot(epochs, val_loss, marker="o", label="validation loss")
+    ax.axvline(best_epoch, color="0.5", ls="--", lw=1, label=f"best epoch {best_epoch} (weights restored)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.legend()
+    _save(fig, path)
+
+
+def comparison(path, table: pd.DataFrame, data, forecasts: dict[str, np.ndarray], metric: str) -> None:
+    """Bar chart of the primary metric per forecaster beside one forecast window per series."""
+    fig = plt.figure(figsize=(12, 5))
+    ax_bar = fig.add_subplot(1, 3, 1)
+    colors = ["tab:blue", "tab:orange", "tab:green", "tab:red"]
+    ax_bar.bar(table.index, table[metric], color=colors[: len(table)])
+    ax_bar.set_ylabel(metric.upper())
+    ax_bar.set_title(f"{metric.upper()} on the backtest (lower is better)", fontsize=10)
+    ax_bar.tick_params(axis="x", rotation=30)
+    ax = fig.add_subplot(1, 3, (2, 3))
+    test = data.splits["test"]
+    row = _pick_windows(test, 1)[0]
+    times = data.target_times(test)[row]
+    ax.plot(times, data.actuals(test)[row], color="black", lw=1.8, label="actual")
+    for name, fc in forecasts.items():
+        ax.plot(times, fc[row], lw=1.3, label=name)
+    ax.set_title(f"{data.series[test.series[row]].uid}: one backtest window", fontsize=10)
+    ax.legend(fontsize=8)
+    _save(fig, path)

@@ -1,0 +1,71 @@
+"""The latest window of each series, ready for a forecast of the next H steps."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+from sklearn.preprocessing import StandardScaler
+
+from forecasting.data import ID, TARGET, TIME, SeriesData
+from forecasting.errors import DataError
+from forecasting.windowing.calendar import calendar_features
+from forecasting.windowing.dataset import step_of
+from forecasting.windowing.scaling import fit_scaler, transform
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LatestWindows:
+    inputs: dict[str, np.ndarray]  # past [S, L, F], future [S, H, K]
+    ids: list[str]
+    scalers: list[StandardScaler]
+    future_times: list[pd.DatetimeIndex]
+
+
+def latest_windows(
+    data: SeriesData, lookback: int, horizon: int, scalers: dict[str, StandardScaler]
+) -> LatestWindows:
+    """Cut the last ``lookback`` steps of every series and the calendar of the next ``horizon``.
+
+    Series the model was trained on use their training scaler; a new series is scaled
+    with a scaler fitted on the history given here (the model does not use series identity).
+    """
+    offset = to_offset(data.freq)
+    step = step_of(data.freq)
+    past, future, ids, used, times = [], [], [], [], []
+    for uid, part in data.frame.groupby(ID, sort=False):
+        if len(part) < lookback:
+            raise DataError(
+                f"{data.source}: column {data.columns.target!r}: series {uid!r} has {len(part)} points, "
+                f"the model needs at least lookback = {lookback}"
+            )
+        values = part[[TARGET, *data.covariates]].to_numpy(dtype=np.float64)
+        last = values[-lookback:]
+        if np.isnan(last).any():
+            raise DataError(
+                f"{data.source}: column {data.columns.target!r}: series {uid!r} has gaps in its last "
+                f"{lookback} points (use fill policy interpolate or ffill)"
+            )
+        scaler = scalers.get(uid)
+        if scaler is None:
+            log.info("series %r was not seen in training: scaling it by its own history", uid)
+            scaler = fit_scaler(values)
+        stamps = pd.DatetimeIndex(part[TIME])
+        ahead = pd.date_range(stamps[-1], periods=horizon + 1, freq=offset)[1:]
+        cal_past = calendar_features(stamps[-lookback:], step)
+        past.append(np.concatenate([transform(scaler, last), cal_past], axis=1))
+        future.append(calendar_features(ahead, step))
+        ids.append(uid)
+        used.append(scaler)
+        times.append(ahead)
+    return LatestWindows(
+        inputs={"past": np.stack(past).astype(np.float32), "future": np.stack(future).astype(np.float32)},
+        ids=ids,
+        scalers=used,
+        future_times=times,
+    )
