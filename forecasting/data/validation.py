@@ -129,6 +129,12 @@ def to_canonical(frame: pd.DataFrame, columns: Columns, source: str) -> tuple[pd
         covariates = [c for c in candidates if _is_numeric(frame[c])]
     else:
         covariates = list(columns.covariates)
+    for name in covariates:  # a covariate may not take a name the canonical frame uses
+        if str(name) in (ID, TIME, TARGET, ROW):
+            raise DataError(
+                f"{source}: column {name!r}: name is reserved (unique_id, ds, y, _row) and it is not "
+                f"the id, time or target column; rename it or name it with --id-col/--time-col/--target"
+            )
     out = pd.DataFrame({ID: ids, TIME: times, TARGET: target})
     for name in covariates:
         out[str(name)] = parse_numbers(frame[name], source, str(name), rows)

@@ -83,6 +83,13 @@ CASES = [
         ["sales.csv", "column 'sales'", "non-numeric value '12 units' at row 2"],
     ),
     (
+        "extra-column-named-like-the-target",  # would silently replace the real target
+        "sales.csv",
+        "store,when,sales,y\nx,2024-01-01,1,-1\nx,2024-01-02,2,-1\n",
+        ["--id-col", "store", "--time-col", "when", "--target", "sales"],
+        ["sales.csv", "column 'y'", "reserved"],
+    ),
+    (
         "unparsable-timestamp",
         "sales.csv",
         HEADER + "a,2024-01-01 00:00,1\na,2024-01-01 01:00,2\na,2024-13-45 00:00,3\na,yesterday,4\n",
