@@ -83,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     _configure_logging(args.verbose)
+    if getattr(args, "needs_tensorflow", False) and not args.verbose:
+        from forecasting.cli.quiet import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
     try:
         return int(args.func(args) or EXIT_OK)
     except InputError as exc:

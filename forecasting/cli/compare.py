@@ -15,7 +15,7 @@ def register(subparsers) -> None:
     p.add_argument("--max-epochs", type=int, default=None, help="epoch budget for each family")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--gru-impl", choices=["custom", "cell", "keras"], default=None)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, needs_tensorflow=True)
 
 
 def run(args) -> int:

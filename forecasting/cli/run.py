@@ -8,7 +8,7 @@ def register(subparsers) -> None:
     p.add_argument("pipeline", help="path to a pipeline YAML file")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set training.max_epochs=5")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, needs_tensorflow=True)
 
 
 def execute(cfg) -> int:

@@ -109,7 +109,7 @@ def log_forecaster(keras_model, data, windowed, family: str, gru_impl: str, name
         signature = infer_signature(example, output)
         return mlflow.pyfunc.log_model(
             name=name,
-            python_model=ForecasterModel(),
+            python_model=str(Path(__file__).with_name("pyfunc_entry.py")),
             artifacts={KERAS_ARTIFACT: str(model_path), PREPROCESSING_ARTIFACT: str(meta_path)},
             code_paths=[str(PACKAGE_DIR)],
             signature=signature,

@@ -1,0 +1,35 @@
+"""`forecast ui`: the MLflow UI on the project's store, with links to the training runs."""
+
+from __future__ import annotations
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("ui", help="start the MLflow UI on the project's store")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    p.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import mlflow
+
+    from forecasting.tracking.server import start_server, stop_server, wait_until_up
+    from forecasting.tracking.store import resolve_uri, ui_links, use_store
+
+    uri = use_store(args.tracking_uri)
+    url = f"http://{args.host}:{args.port}"
+    proc = start_server(uri, args.host, args.port)
+    try:
+        wait_until_up(url, proc)
+        print(f"MLflow UI at {url} (store {resolve_uri(uri)}); Ctrl-C stops it.")
+        print("The UI opens on its GenAI view; the LSTM/GRU training runs are here:")
+        for exp in mlflow.search_experiments():
+            if exp.name != "Default" or mlflow.search_runs([exp.experiment_id], max_results=1).shape[0]:
+                print(f"  {exp.name}: {ui_links(url, exp.experiment_id)[0]}")
+        proc.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_server(proc)
+    return 0

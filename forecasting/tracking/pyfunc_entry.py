@@ -1,0 +1,7 @@
+"""MLflow "model from code" entry: MLflow runs this file to obtain the packaged forecaster."""
+
+import mlflow
+
+from forecasting.tracking.pyfunc_model import ForecasterModel
+
+mlflow.models.set_model(ForecasterModel())

@@ -1,0 +1,86 @@
+"""Start and stop an ``mlflow server`` over the project's store.
+
+The server spawns helper processes (gunicorn/uvicorn workers, the job runner)
+that can outlive it, so it runs in its own process group and stopping it ends
+the whole group.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from forecasting.tracking.store import artifact_root, resolve_uri
+
+log = logging.getLogger(__name__)
+
+
+def server_command(uri: str | None, host: str, port: int, workers: int = 1) -> list[str]:
+    uri = resolve_uri(uri)
+    cmd = [
+        str(Path(sys.executable).with_name("mlflow")),
+        "server",
+        "--backend-store-uri", uri,
+        "--host", host,
+        "--port", str(port),
+        "--workers", str(workers),
+    ]
+    root = artifact_root(uri)
+    if root:
+        cmd += ["--artifacts-destination", root]
+    return cmd
+
+
+def start_server(uri: str | None = None, host: str = "127.0.0.1", port: int = 5000, log_file=None) -> subprocess.Popen:
+    """Start ``mlflow server`` in a new process group; returns the process."""
+    cmd = server_command(uri, host, port)
+    log.info("starting %s", " ".join(cmd))
+    return subprocess.Popen(
+        cmd,
+        start_new_session=True,
+        stdout=log_file or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if log_file else subprocess.DEVNULL,
+        env=os.environ | {"MLFLOW_LOGGING_LEVEL": os.environ.get("MLFLOW_LOGGING_LEVEL", "WARNING")},
+    )
+
+
+def wait_until_up(url: str, proc: subprocess.Popen | None = None, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"mlflow server exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"mlflow server at {url} did not answer within {timeout:.0f}s")
+
+
+def stop_server(proc: subprocess.Popen, timeout: float = 15.0) -> None:
+    """End the server's whole process group: SIGTERM, then SIGKILL if it lingers."""
+    try:
+        pgid = os.getpgid(proc.pid)
+    except ProcessLookupError:
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=timeout)
+            # Helpers may still hold the group; make sure none is left.
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    proc.wait(timeout=timeout)
