@@ -91,16 +91,14 @@ def check_grid(frame: pd.DataFrame, offset: pd.DateOffset, source: str, time_col
     # follow the local clock across a DST change, so they are not a fixed number of hours.
     if step is not None and frame[TIME].dt.tz is None:
         elapsed = (frame[TIME] - first).to_numpy().astype("timedelta64[ns]").astype(np.int64)
-        off = elapsed % step.value != 0
-        if off.any():
-            at = frame.index[int(np.argmax(off))]
-            _off_grid(frame, at, offset, source, time_col)
-        return
-    for _, times in frame.groupby(ID, sort=False)[TIME]:
-        grid = pd.date_range(times.iloc[0], times.iloc[-1], freq=offset)
-        off = ~times.isin(grid)
-        if off.any():
-            _off_grid(frame, off.idxmax(), offset, source, time_col)
+        off = pd.Series(elapsed % step.value != 0, index=frame.index)
+    else:
+        off = pd.Series(False, index=frame.index)
+        for _, times in frame.groupby(ID, sort=False)[TIME]:
+            grid = pd.date_range(times.iloc[0], times.iloc[-1], freq=offset)
+            off[times.index] = ~times.isin(grid)
+    if off.any():  # report the offending record that comes first in the user's file
+        _off_grid(frame, frame.loc[off, ROW].idxmin(), offset, source, time_col)
 
 
 def _off_grid(frame, at, offset, source, time_col) -> None:

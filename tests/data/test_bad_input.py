@@ -142,6 +142,14 @@ CASES = [
         ["sales.csv", "column 'ds'", "series 'a'", "2024-01-01 02:30:00 at row 7", "off its h grid"],
     ),
     (
+        "mixed-frequencies-first-in-file-order",  # sorted by id, 'a' would come first
+        "sales.csv",
+        hourly([("b", 0, "1"), ("b", 1, "2"), ("a", 0, "1"), ("a", 1, "2"), ("a", 2, "3")])
+        + "b,2024-01-01 01:45,3\na,2024-01-01 02:30,4\n" + hourly(good_rows("b", 6)[3:])[len(HEADER):],
+        [],
+        ["sales.csv", "series 'b'", "2024-01-01 01:45:00 at row 6", "off its h grid"],
+    ),
+    (
         "infinite-value",
         "sales.csv",
         hourly([("a", 0, "1"), ("a", 1, "2"), ("a", 2, "-inf"), ("a", 3, "inf")]),
