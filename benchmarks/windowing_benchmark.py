@@ -54,6 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keras-series", type=int, default=100, help="series Keras runs on (extrapolated)")
     p.add_argument("--batch-size", type=int, default=1024, help="Keras batch size")
     p.add_argument("--check-series", type=int, default=3, help="series compared element by element")
+    p.add_argument("--repeat", type=int, default=3, help="runs of our code (Keras runs once)")
     p.add_argument("--worker", choices=["ours", "keras"], help=argparse.SUPPRESS)
     p.add_argument("--digest", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -78,16 +79,22 @@ def worker(args: argparse.Namespace) -> dict:
     out, timed = measure(run)
     report = {
         "seconds": timed.seconds,
+        "best": None,
         "rss_delta": timed.maxrss_delta,
-        "rss_peak": timed.maxrss_after,
         "shape": list(out.shape),
         "contiguous": bool(out.flags.c_contiguous),
         "traced_peak": None,
     }
     if args.digest:
         report["sha256"] = hashlib.sha256(out.data).hexdigest()
-    if args.worker == "ours":
-        del out
+    del out
+    if args.worker == "ours":  # cheap enough to repeat; the first run pays for fresh pages
+        repeats = [timed.seconds]
+        for _ in range(args.repeat - 1):
+            out, again = measure(run)
+            repeats.append(again.seconds)
+            del out
+        report["best"] = min(repeats)
         _, traced = measure(run, trace=True)
         report["traced_peak"] = traced.traced_peak
     return report
@@ -98,6 +105,7 @@ def spawn(args: argparse.Namespace, kind: str, series: int, digest: bool) -> dic
         sys.executable, __file__, "--worker", kind, "--series", str(series),
         "--length", str(args.length), "--lookback", str(args.lookback),
         "--horizon", str(args.horizon), "--batch-size", str(args.batch_size),
+        "--repeat", str(args.repeat),
     ]
     if digest:
         cmd.append("--digest")
@@ -138,13 +146,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = min(args.keras_series, S)
     per = windows_per_series(T, L, H)
 
-    print(f"checking identical windows on {args.check_series} series ...", file=sys.stderr, flush=True)
-    check_identical(args)
+    # Workers first: a child inherits its parent's peak RSS, so the parent stays small until then.
     ours_full = spawn(args, "ours", S, digest=False)
     ours_sub = spawn(args, "ours", sub, digest=True)
     keras_sub = spawn(args, "keras", sub, digest=True)
     if ours_sub["sha256"] != keras_sub["sha256"]:
         raise SystemExit(f"windows differ between ours and keras on {sub} series")
+    print(f"checking identical windows on {args.check_series} series ...", file=sys.stderr, flush=True)
+    check_identical(args)
 
     scale = S / sub
     keras_full_s = keras_sub["seconds"] * scale
@@ -158,24 +167,29 @@ def main(argv: list[str] | None = None) -> int:
         f"Windows of {L} + {H} = {L + H} steps, stride 1, float32, into one contiguous "
         f"[N, {L + H}] array; {per:,} windows per series of {T:,} points.",
         "",
-        "| method | series | windows | wall time | tracemalloc peak | peak RSS growth |",
-        "|---|---:|---:|---:|---:|---:|",
+        f"| method | series | windows | wall time, first run | best of {args.repeat} "
+        "| tracemalloc peak | peak RSS growth |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, n, r in rows:
+        best = f"{r['best']:.2f} s" if r["best"] is not None else "(runs once)"
         lines.append(
-            f"| {name} | {n:,} | {n * per:,} | {r['seconds']:.2f} s | {size(r['traced_peak'])} "
+            f"| {name} | {n:,} | {n * per:,} | {r['seconds']:.2f} s | {best} | {size(r['traced_peak'])} "
             f"| {size(r['rss_delta'])} |"
         )
     if sub != S:
         lines.append(
-            f"| keras, full size ({measured}) | {S:,} | {S * per:,} | ~{keras_full_s:.0f} s | n/a | n/a |"
+            f"| keras, full size ({measured}) | {S:,} | {S * per:,} | ~{keras_full_s:.0f} s | | n/a | n/a |"
         )
     lines += [
         "",
-        f"- keras / ours wall time on the same {sub} series: "
+        f"- keras / ours wall time, first runs, on the same {sub} series: "
         f"**{keras_sub['seconds'] / ours_sub['seconds']:.0f}x**; at full size "
         f"({'measured' if sub == S else 'keras extrapolated'}): "
-        f"**{keras_full_s / ours_full['seconds']:.0f}x**.",
+        f"**{keras_full_s / ours_full['seconds']:.0f}x** against our first run, "
+        f"**{keras_full_s / ours_full['best']:.0f}x** against our best.",
+        "- A first run also pays the kernel (and, in a VM, the host) for fresh pages of the output "
+        "array; repeats reuse them, so the gap between first and best is page faulting, not windowing.",
         f"- Identical windows: SHA-256 of both {sub}-series arrays match, and ours, keras and a naive "
         f"Python slice are element-wise equal on {args.check_series} series.",
         "- Each run is its own subprocess; time excludes imports and data generation. RSS growth is "
