@@ -22,8 +22,7 @@ logger = logging.getLogger(__name__)
 
 # "auto" picks the fastest kernel that keeps parity with keras.layers.GRU (see
 # docs/gru_benchmark.md); "cell" is the plain keras.layers.RNN(GRUCell) loop.
-IMPLEMENTATIONS = ("auto", "bptt", "autodiff", "cell")
-_DEFAULT_KERNEL = "bptt"
+IMPLEMENTATIONS = ("auto", "bptt", "bptt_graph", "autodiff", "cell")
 
 
 @keras.saving.register_keras_serializable(package="forecasting", name="GRU")
@@ -31,9 +30,10 @@ class GRU(keras.layers.RNN):
     """Gated recurrent unit over whole sequences, with a fast TensorFlow kernel.
 
     The equations are those of `forecasting.layers.GRUCell`. With the TensorFlow backend,
-    the default activations and no mask, the layer projects the inputs of all time steps
-    in one matmul, runs a lean recurrent loop and back-propagates through time with a
-    hand-written gradient. Otherwise (a mask, `return_gates=True`, other activations,
+    the default activations and no mask, the layer runs one of the lean full-sequence kernels
+    of `forecasting.layers.gru_kernels` (an XLA-compiled loop with a hand-written backward
+    pass through time, or a graph loop differentiated by TensorFlow, whichever was measured
+    faster for the state size and for training or inference). Otherwise (a mask, `return_gates=True`, other activations,
     recurrent dropout while training, another backend, or `implementation="cell"`) it runs the
     generic `keras.layers.RNN(GRUCell)` loop, which gives the same results.
 
@@ -67,10 +67,11 @@ class GRU(keras.layers.RNN):
         reset_after: Candidate-state convention, see `GRUCell`. Default: `True`.
         return_gates: If `True`, the output is `concat([h, z, r], -1)` (3H features) for
             inspection; the state stays `h`. Runs the generic cell loop.
-        implementation: `"auto"` (the fastest kernel; default), `"bptt"` (inputs projected
-            in one matmul, hand-written backward pass through time), `"autodiff"` (inputs
-            projected in one matmul, TensorFlow differentiates the loop) or `"cell"` (the
-            plain `keras.layers.RNN(GRUCell)` loop).
+        implementation: `"auto"` (the fastest kernel, see
+            `gru_kernels.fastest_kernel`; default), `"bptt"` (lean loops with a
+            hand-written backward pass through time, compiled with XLA), `"bptt_graph"` (the
+            same without XLA), `"autodiff"` (the lean forward loop, differentiated by
+            TensorFlow) or `"cell"` (the plain `keras.layers.RNN(GRUCell)` loop).
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
@@ -185,7 +186,11 @@ class GRU(keras.layers.RNN):
         if reasons:
             logger.debug("%s: generic cell loop because of %s", self.name, ", ".join(reasons))
             return None
-        return _DEFAULT_KERNEL if self.implementation == "auto" else self.implementation
+        if self.implementation == "auto":
+            from forecasting.layers.gru_kernels import fastest_kernel
+
+            return fastest_kernel(cell.units, bool(training))
+        return self.implementation
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if isinstance(mask, (list, tuple)):
@@ -211,6 +216,7 @@ class GRU(keras.layers.RNN):
             cell.bias,
             reset_after=cell.reset_after,
             kernel_name=kernel_name,
+            training=bool(training),
         )
         return h_last, outputs, [h_last]
 

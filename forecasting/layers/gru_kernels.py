@@ -1,288 +1,288 @@
 """Full-sequence GRU kernels for the TensorFlow backend.
 
-`keras.layers.RNN(GRUCell)` runs the whole cell at every step and lets TensorFlow differentiate
-through the loop. These kernels do less work inside the loop:
+`keras.layers.RNN(GRUCell)` calls the whole cell at every step and lets TensorFlow
+differentiate through the loop. The kernels here run the same equations with less machinery:
 
-- the input projection of every time step is one matmul before the loop
-  (``[T·B, D] @ [D, 3H]``), and its gradients are one matmul each after the backward loop;
-- the recurrent projection of the three gates is one fused matmul per step (reset_after=True);
-- ``"bptt"`` replaces TensorFlow's automatic differentiation through the ``tf.while_loop`` with
-  a hand-written backward pass through time (``tf.custom_gradient``): the forward keeps the gates,
-  the candidate and the recurrent projection of every step; the backward loop only carries
-  ``dh`` (a few element-wise ops and one matmul per step) and the weight gradients are single
-  large matmuls over all steps after the loop.
+- ``"bptt"``: a lean forward loop that keeps, per step, the gates ``z`` and ``r``, the
+  candidate ``hh`` and the recurrent projection of the candidate, plus a hand-written backward pass through time
+  (`tf.custom_gradient`). The backward loop carries ``dh`` through one matmul per step
+  (two with ``reset_after=False``) and accumulates the weight gradients as it goes; each
+  per-step quantity is computed from values already in cache. Both loops are compiled with XLA
+  (`jit_compile=True`), which fuses each step's element-wise work into a few kernels.
+  In inference the forward keeps nothing; if a gradient is then asked for, the backward
+  recomputes the forward first.
+- ``"bptt_graph"``: the same, without XLA.
+- ``"autodiff"``: the same lean forward loop, differentiated by TensorFlow.
 
-Every kernel takes time-major tensors and returns the states of every step; the layer
-(`forecasting.layers.GRU`) handles batch-major layout, dropout, masking and `go_backwards`.
-They assume the default activations (tanh for the candidate, sigmoid for the gates); the layer
-falls back to the generic cell path for anything else.
+The per-step input projection ``x_t W`` stays inside the loop: it does not depend on the
+state, so it runs off the critical path, and with few input features (D ≪ 3H) projecting all
+steps at once beforehand only writes and re-reads a [T, B, 3H] tensor — measured slower here
+(docs/gru_benchmark.md).
+
+`fastest_kernel` is what the layer's default `implementation="auto"` runs: the faster of
+``"bptt"`` and ``"autodiff"`` for the state size and for training or inference, as measured.
+
+Every kernel takes and returns time-major tensors; the layer (`forecasting.layers.GRU`) handles
+batch-major layout, dropout, masking and `go_backwards`. They assume the default activations
+(sigmoid gates, tanh candidate); the layer uses the generic cell loop for anything else.
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 
-__all__ = ["KERNELS", "gru_sequence"]
+__all__ = ["KERNELS", "fastest_kernel", "gru_sequence"]
 
-# Names accepted by `gru_sequence(kernel_name=...)`, fastest first (see docs/gru_benchmark.md).
-KERNELS = ("bptt", "autodiff")
+# Names accepted by `gru_sequence(kernel_name=...)`.
+KERNELS = ("bptt", "bptt_graph", "autodiff")
 
-
-def _split_bias(bias, units, reset_after, dtype):
-    """Return (input_bias [3H], recurrent_bias [3H]) as tensors; zeros where there is none."""
-    zeros = tf.zeros([3 * units], dtype=dtype)
-    if bias is None:
-        return zeros, zeros
-    bias = tf.cast(bias, dtype)
-    if reset_after:
-        return bias[0], bias[1]
-    return bias, zeros
+# Where `implementation="auto"` switches kernels, measured side by side on a 2-core CPU
+# (docs/gru_benchmark.md, H = 64, 128, 256). Inference: the XLA forward of "bptt" wins while the
+# per-step matmul is small (its fused element-wise work dominates) and loses to TensorFlow's own
+# matmul at H = 256. Training: TensorFlow's gradient of the graph loop wins at H = 64, ties at
+# H = 128, and the XLA-compiled hand-written backward wins clearly at H = 256.
+AUTO_SWITCH_UNITS = 128
 
 
-def _project_inputs(sequences, kernel, input_bias):
-    """Input projections of all steps in one matmul, time-major.
-
-    sequences: [B, T, D] -> returns [T, B, 3H].
-    """
-    x = tf.transpose(sequences, [1, 0, 2])  # [B, T, D] -> [T, B, D]
-    steps, batch = tf.shape(x)[0], tf.shape(x)[1]
-    # [T·B, D] @ [D, 3H] -> [T·B, 3H]
-    x_proj = tf.matmul(tf.reshape(x, [-1, tf.shape(x)[2]]), kernel) + input_bias
-    return tf.reshape(x_proj, [steps, batch, tf.shape(kernel)[1]])
+def fastest_kernel(units: int, training: bool) -> str:
+    """The kernel `implementation="auto"` runs for a layer of `units` (see AUTO_SWITCH_UNITS)."""
+    large = units > AUTO_SWITCH_UNITS
+    if training:
+        return "bptt" if large else "autodiff"
+    return "autodiff" if large else "bptt"
 
 
-# ---------------------------------------------------------------------------------------------
-# "autodiff": pre-projected inputs, a lean loop, TensorFlow differentiates through the loop.
-# ---------------------------------------------------------------------------------------------
+def _steps(x):
+    """Number of time steps of a time-major tensor: a Python int when static."""
+    return x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
 
 
-def _recurrence_autodiff(x_proj, h0, recurrent_kernel, recurrent_bias, reset_after):
-    """States of every step, [T, B, H], from x_proj [T, B, 3H] and h0 [B, H]."""
-    units = recurrent_kernel.shape[0]
-    steps = tf.shape(x_proj)[0]
-    xs = tf.TensorArray(x_proj.dtype, size=steps).unstack(x_proj)
-    hs = tf.TensorArray(x_proj.dtype, size=steps)
-    u_zr = recurrent_kernel[:, : 2 * units]
-    u_h = recurrent_kernel[:, 2 * units :]
+def _unstack(x, steps):
+    """A TensorArray reading x [T, ...] one step at a time."""
+    return tf.TensorArray(x.dtype, size=steps, element_shape=x.shape[1:]).unstack(x)
 
-    def step(t, h_tm1, hs):
-        x_t = xs.read(t)  # [B, 3H]
-        if reset_after:
-            # [B, H] @ [H, 3H] -> [B, 3H]
-            h_proj = tf.matmul(h_tm1, recurrent_kernel) + recurrent_bias
-            zr = tf.sigmoid(x_t[:, : 2 * units] + h_proj[:, : 2 * units])
-            z, r = zr[:, :units], zr[:, units:]
-            hh = tf.tanh(x_t[:, 2 * units :] + r * h_proj[:, 2 * units :])
-        else:
-            # [B, H] @ [H, 2H] -> [B, 2H]
-            zr = tf.sigmoid(x_t[:, : 2 * units] + tf.matmul(h_tm1, u_zr))
-            z, r = zr[:, :units], zr[:, units:]
-            # [B, H] @ [H, H] -> [B, H]
-            hh = tf.tanh(x_t[:, 2 * units :] + tf.matmul(r * h_tm1, u_h))
-        h = hh + z * (h_tm1 - hh)  # = z ⊙ h_tm1 + (1 − z) ⊙ hh
-        return t + 1, h, hs.write(t, h)
 
-    _, _, hs = tf.while_loop(
-        lambda t, *_: t < steps, step, (tf.constant(0), h0, hs), maximum_iterations=steps
-    )
-    return hs.stack()
+def _loop(body, loop_vars, steps, backwards=False):
+    """tf.while_loop over t = 0..T−1 (or back down); returns the loop variables after t."""
+    start = steps - 1 if backwards else 0
+    start = tf.constant(start) if isinstance(start, int) else start
+    cond = (lambda t, *_: t >= 0) if backwards else (lambda t, *_: t < steps)
+    return tf.while_loop(
+        cond, body, (start, *loop_vars), maximum_iterations=steps, parallel_iterations=32
+    )[1:]
 
 
 # ---------------------------------------------------------------------------------------------
-# "bptt": the same forward, plus a hand-written backward pass through time.
+# Forward loops. x_tm [T, B, D], h0 [B, H]; kernel [D, 3H], recurrent_kernel [H, 3H].
+# With keep=True they also return what the backward pass needs, stacked over T.
 # ---------------------------------------------------------------------------------------------
 
 
-def _forward_after(x_proj, h0, recurrent_kernel, recurrent_bias):
-    """reset_after=True forward. Returns hs, zr, hh, h_proj_h, each stacked over T."""
-    units = recurrent_kernel.shape[0]
-    steps = tf.shape(x_proj)[0]
-    dtype = x_proj.dtype
-    xs = tf.TensorArray(dtype, size=steps).unstack(x_proj)
-    arrays = tuple(tf.TensorArray(dtype, size=steps) for _ in range(4))
+def _forward_after(x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, keep, units):
+    """reset_after=True. Returns hs, and with keep also z, r, hh, hp_h."""
+    steps = _steps(x_tm)
+    xs = _unstack(x_tm, steps)
+    arrays = [tf.TensorArray(x_tm.dtype, size=steps) for _ in range(5 if keep else 1)]
 
-    def step(t, h_tm1, hs, zrs, hhs, hps):
-        x_t = xs.read(t)  # [B, 3H]
-        # all three recurrent projections at once: [B, H] @ [H, 3H] -> [B, 3H]
+    def step(t, h_tm1, *arrays):
+        # [B, D] @ [D, 3H] -> [B, 3H]; independent of h_tm1, so off the critical path
+        x_proj = tf.matmul(xs.read(t), kernel) + input_bias
+        # [B, H] @ [H, 3H] -> [B, 3H]: the three recurrent projections in one matmul
         h_proj = tf.matmul(h_tm1, recurrent_kernel) + recurrent_bias
-        # z, r = σ(x W_zr + h_tm1 U_zr + b_zr), side by side: [B, 2H]
-        zr = tf.sigmoid(x_t[:, : 2 * units] + h_proj[:, : 2 * units])
-        z, r = zr[:, :units], zr[:, units:]
+        x_z, x_r, x_h = tf.split(x_proj, 3, axis=1)
+        h_z, h_r, hp_h = tf.split(h_proj, 3, axis=1)
+        # z = σ(x W_z + h_tm1 U_z + b_z)
+        z = tf.sigmoid(x_z + h_z)
+        # r = σ(x W_r + h_tm1 U_r + b_r)
+        r = tf.sigmoid(x_r + h_r)
         # hh = tanh(x W_h + b_xh + r ⊙ (h_tm1 U_h + b_hh))
-        hp_h = h_proj[:, 2 * units :]
-        hh = tf.tanh(x_t[:, 2 * units :] + r * hp_h)
+        hh = tf.tanh(x_h + r * hp_h)
         # h = z ⊙ h_tm1 + (1 − z) ⊙ hh
-        h = hh + z * (h_tm1 - hh)
-        return t + 1, h, hs.write(t, h), zrs.write(t, zr), hhs.write(t, hh), hps.write(t, hp_h)
+        h = z * h_tm1 + (1.0 - z) * hh
+        kept = (h, z, r, hh, hp_h) if keep else (h,)
+        return (t + 1, h, *(a.write(t, v) for a, v in zip(arrays, kept, strict=True)))
 
-    out = tf.while_loop(
-        lambda t, *_: t < steps,
-        step,
-        (tf.constant(0), h0, *arrays),
-        maximum_iterations=steps,
-    )
-    return tuple(a.stack() for a in out[2:])
+    out = _loop(step, (h0, *arrays), steps)
+    return tuple(a.stack() for a in out[1:])
 
 
-def _backward_after(d_hs, h_prev, zr, hh, hp_h, recurrent_kernel):
-    """Backward pass through time for reset_after=True.
+def _forward_before(x_tm, h0, kernel, recurrent_kernel, input_bias, keep, units):
+    """reset_after=False. Returns hs, and with keep also z, r, hh."""
+    steps = _steps(x_tm)
+    xs = _unstack(x_tm, steps)
+    arrays = [tf.TensorArray(x_tm.dtype, size=steps) for _ in range(4 if keep else 1)]
+    u_zr, u_h = tf.split(recurrent_kernel, [2 * units, units], axis=1)
 
-    All inputs are stacked over time, [T, B, ·]. Returns (d_x_proj [T, B, 3H], d_h0 [B, H],
-    d_h_proj [T, B, 3H]), where d_h_proj is the gradient w.r.t. h_tm1 U + b_rec at every step.
-    """
-    units = recurrent_kernel.shape[0]
-    steps = tf.shape(d_hs)[0]
-    dtype = d_hs.dtype
-    z, r = zr[..., :units], zr[..., units:]
-    # Element-wise factors that do not depend on the recurrence, for all steps at once:
-    # dL/d(pre-activation of z)  = dh ⊙ (h_tm1 − hh) ⊙ z(1 − z)
-    a_z = (h_prev - hh) * z * (1.0 - z)
-    # dL/d(pre-activation of hh) = dh ⊙ (1 − z) ⊙ (1 − hh²)
-    a_h = (1.0 - z) * (1.0 - hh * hh)
-    # dL/d(pre-activation of r)  = dh ⊙ a_h ⊙ (h_tm1 U_h + b_hh) ⊙ r(1 − r)
-    a_r = a_h * hp_h * r * (1.0 - r)
-    coef_rec = tf.concat([a_z, a_r, a_h * r], axis=-1)  # [T, B, 3H]: dh -> d h_proj
-    u_t = tf.transpose(recurrent_kernel)  # [3H, H]
-
-    grads_in = tf.TensorArray(dtype, size=steps).unstack(d_hs)
-    coefs = tf.TensorArray(dtype, size=steps).unstack(coef_rec)
-    zs = tf.TensorArray(dtype, size=steps).unstack(z)
-    dhs = tf.TensorArray(dtype, size=steps)
-
-    def step(t, carry, dhs):
-        dh = grads_in.read(t) + carry  # total gradient reaching h_t: [B, H]
-        d_h_proj = tf.tile(dh, [1, 3]) * coefs.read(t)  # [B, 3H]
-        # dh_tm1 = dh ⊙ z + d_h_proj @ Uᵀ: [B, 3H] @ [3H, H] -> [B, H]
-        carry = dh * zs.read(t) + tf.matmul(d_h_proj, u_t)
-        return t - 1, carry, dhs.write(t, dh)
-
-    _, d_h0, dhs = tf.while_loop(
-        lambda t, *_: t >= 0,
-        step,
-        (steps - 1, tf.zeros_like(d_hs[0]), dhs),
-        maximum_iterations=steps,
-    )
-    dh_all = tf.tile(dhs.stack(), [1, 1, 3])  # [T, B, 3H]
-    d_h_proj = dh_all * coef_rec
-    d_x_proj = dh_all * tf.concat([a_z, a_r, a_h], axis=-1)
-    return d_x_proj, d_h0, d_h_proj
-
-
-def _forward_before(x_proj, h0, recurrent_kernel):
-    """reset_after=False forward. Returns hs, zr, hh, each stacked over T."""
-    units = recurrent_kernel.shape[0]
-    steps = tf.shape(x_proj)[0]
-    dtype = x_proj.dtype
-    xs = tf.TensorArray(dtype, size=steps).unstack(x_proj)
-    arrays = tuple(tf.TensorArray(dtype, size=steps) for _ in range(3))
-    u_zr = recurrent_kernel[:, : 2 * units]
-    u_h = recurrent_kernel[:, 2 * units :]
-
-    def step(t, h_tm1, hs, zrs, hhs):
-        x_t = xs.read(t)  # [B, 3H]
-        # z, r = σ(x W_zr + h_tm1 U_zr + b_zr): [B, H] @ [H, 2H] -> [B, 2H]
-        zr = tf.sigmoid(x_t[:, : 2 * units] + tf.matmul(h_tm1, u_zr))
-        z, r = zr[:, :units], zr[:, units:]
+    def step(t, h_tm1, *arrays):
+        # [B, D] @ [D, 3H] -> [B, 3H]; off the critical path
+        x_proj = tf.matmul(xs.read(t), kernel) + input_bias
+        x_z, x_r, x_h = tf.split(x_proj, 3, axis=1)
+        # update and reset projections together: [B, H] @ [H, 2H] -> [B, 2H]
+        h_z, h_r = tf.split(tf.matmul(h_tm1, u_zr), 2, axis=1)
+        # z = σ(x W_z + h_tm1 U_z + b_z)
+        z = tf.sigmoid(x_z + h_z)
+        # r = σ(x W_r + h_tm1 U_r + b_r)
+        r = tf.sigmoid(x_r + h_r)
         # hh = tanh(x W_h + (r ⊙ h_tm1) U_h + b_h): [B, H] @ [H, H] -> [B, H]
-        hh = tf.tanh(x_t[:, 2 * units :] + tf.matmul(r * h_tm1, u_h))
+        hh = tf.tanh(x_h + tf.matmul(r * h_tm1, u_h))
         # h = z ⊙ h_tm1 + (1 − z) ⊙ hh
-        h = hh + z * (h_tm1 - hh)
-        return t + 1, h, hs.write(t, h), zrs.write(t, zr), hhs.write(t, hh)
+        h = z * h_tm1 + (1.0 - z) * hh
+        kept = (h, z, r, hh) if keep else (h,)
+        return (t + 1, h, *(a.write(t, v) for a, v in zip(arrays, kept, strict=True)))
 
-    out = tf.while_loop(
-        lambda t, *_: t < steps,
+    out = _loop(step, (h0, *arrays), steps)
+    return tuple(a.stack() for a in out[1:])
+
+
+# ---------------------------------------------------------------------------------------------
+# Backward loops. d_hs [T, B, H] is the gradient reaching every output; h_prev [T, B, H] the
+# state each step started from. They return the gradients of x_tm, h0, kernel,
+# recurrent_kernel, input_bias and recurrent_bias.
+# ---------------------------------------------------------------------------------------------
+
+
+def _backward_after(d_hs, x_tm, h_prev, z, r, hh, hp_h, kernel, recurrent_kernel, units):
+    steps = _steps(d_hs)
+    reads = [_unstack(v, steps) for v in (d_hs, x_tm, h_prev, z, r, hh, hp_h)]
+    d_xs = tf.TensorArray(d_hs.dtype, size=steps)
+
+    def step(t, carry, d_w, d_u, d_b_in, d_b_rec, d_xs):
+        g_t, x_t, h_tm1, z, r, hh_t, hp_t = (a.read(t) for a in reads)
+        dh = g_t + carry  # everything that reaches h_t: [B, H]
+        dh_z = dh * z  # the part that flows straight to h_tm1
+        # through hh = tanh(a_h): d a_h = dh ⊙ (1 − z) ⊙ (1 − hh²)
+        d_ah = (dh - dh_z) * (1.0 - hh_t * hh_t)
+        # through z = σ(a_z): d a_z = dh ⊙ (h_tm1 − hh) ⊙ z(1 − z)
+        d_az = dh * (h_tm1 - hh_t) * z * (1.0 - z)
+        # through r = σ(a_r): d a_r = d a_h ⊙ (h_tm1 U_h + b_hh) ⊙ r(1 − r)
+        d_ar = d_ah * hp_t * r * (1.0 - r)
+        d_h_proj = tf.concat([d_az, d_ar, d_ah * r], axis=1)  # d(h_tm1 U + b_rec): [B, 3H]
+        d_x_proj = tf.concat([d_az, d_ar, d_ah], axis=1)  # d(x W + b_in): [B, 3H]
+        # dh_tm1 = dh ⊙ z + d_h_proj @ Uᵀ: [B, 3H] @ [3H, H] -> [B, H]
+        carry = dh_z + tf.matmul(d_h_proj, recurrent_kernel, transpose_b=True)
+        # weight gradients, off the critical path: [H, B] @ [B, 3H], [D, B] @ [B, 3H]
+        d_u += tf.matmul(h_tm1, d_h_proj, transpose_a=True)
+        d_w += tf.matmul(x_t, d_x_proj, transpose_a=True)
+        d_b_in += tf.reduce_sum(d_x_proj, axis=0)
+        d_b_rec += tf.reduce_sum(d_h_proj, axis=0)
+        # dx = d_x_proj @ Wᵀ: [B, 3H] @ [3H, D] -> [B, D]
+        d_xs = d_xs.write(t, tf.matmul(d_x_proj, kernel, transpose_b=True))
+        return t - 1, carry, d_w, d_u, d_b_in, d_b_rec, d_xs
+
+    zeros_b = tf.zeros([3 * units], d_hs.dtype)
+    d_h0, d_w, d_u, d_b_in, d_b_rec, d_xs = _loop(
         step,
-        (tf.constant(0), h0, *arrays),
-        maximum_iterations=steps,
+        (tf.zeros_like(d_hs[0]), tf.zeros_like(kernel), tf.zeros_like(recurrent_kernel))
+        + (zeros_b, zeros_b, d_xs),
+        steps,
+        backwards=True,
     )
-    return tuple(a.stack() for a in out[2:])
+    return d_xs.stack(), d_h0, d_w, d_u, d_b_in, d_b_rec
 
 
-def _backward_before(d_hs, h_prev, zr, hh, recurrent_kernel):
-    """Backward pass through time for reset_after=False.
+def _backward_before(d_hs, x_tm, h_prev, z, r, hh, kernel, recurrent_kernel, units):
+    steps = _steps(d_hs)
+    reads = [_unstack(v, steps) for v in (d_hs, x_tm, h_prev, z, r, hh)]
+    d_xs = tf.TensorArray(d_hs.dtype, size=steps)
+    u_zr, u_h = tf.split(recurrent_kernel, [2 * units, units], axis=1)
 
-    Returns (d_x_proj [T, B, 3H], d_h0 [B, H], d_zr [T, B, 2H], d_ah [T, B, H]), where d_zr and
-    d_ah are the gradients w.r.t. the pre-activations of the gates and of the candidate.
-    """
+    def step(t, carry, d_w, d_u_zr, d_u_h, d_b, d_xs):
+        g_t, x_t, h_tm1, z, r, hh_t = (a.read(t) for a in reads)
+        dh = g_t + carry  # [B, H]
+        dh_z = dh * z
+        # through hh = tanh(a_h): d a_h = dh ⊙ (1 − z) ⊙ (1 − hh²)
+        d_ah = (dh - dh_z) * (1.0 - hh_t * hh_t)
+        # gradient w.r.t. r ⊙ h_tm1: [B, H] @ [H, H] -> [B, H]
+        d_rh = tf.matmul(d_ah, u_h, transpose_b=True)
+        # through z and r = σ(·): d a_z = dh ⊙ (h_tm1 − hh) ⊙ z(1 − z),
+        # d a_r = d_rh ⊙ h_tm1 ⊙ r(1 − r)
+        d_azr = tf.concat(
+            [dh * (h_tm1 - hh_t) * z * (1.0 - z), d_rh * h_tm1 * r * (1.0 - r)], axis=1
+        )
+        # dh_tm1 = dh ⊙ z + d_rh ⊙ r + d_azr @ U_zrᵀ: [B, 2H] @ [2H, H] -> [B, H]
+        carry = dh_z + d_rh * r + tf.matmul(d_azr, u_zr, transpose_b=True)
+        d_x_proj = tf.concat([d_azr, d_ah], axis=1)  # [B, 3H]
+        d_u_zr += tf.matmul(h_tm1, d_azr, transpose_a=True)  # [H, B] @ [B, 2H]
+        d_u_h += tf.matmul(r * h_tm1, d_ah, transpose_a=True)  # [H, B] @ [B, H]
+        d_w += tf.matmul(x_t, d_x_proj, transpose_a=True)  # [D, B] @ [B, 3H]
+        d_b += tf.reduce_sum(d_x_proj, axis=0)
+        d_xs = d_xs.write(t, tf.matmul(d_x_proj, kernel, transpose_b=True))  # [B, D]
+        return t - 1, carry, d_w, d_u_zr, d_u_h, d_b, d_xs
+
+    d_h0, d_w, d_u_zr, d_u_h, d_b, d_xs = _loop(
+        step,
+        (tf.zeros_like(d_hs[0]), tf.zeros_like(kernel), tf.zeros_like(u_zr), tf.zeros_like(u_h))
+        + (tf.zeros([3 * units], d_hs.dtype), d_xs),
+        steps,
+        backwards=True,
+    )
+    d_u = tf.concat([d_u_zr, d_u_h], axis=1)
+    return d_xs.stack(), d_h0, d_w, d_u, d_b, tf.zeros_like(d_b)
+
+
+def _xla(fn):
+    return tf.function(fn, jit_compile=True, reduce_retracing=True, autograph=False)
+
+
+_STEPS = {
+    # kernel name -> (forward after, backward after, forward before, backward before)
+    "bptt": tuple(map(_xla, (_forward_after, _backward_after, _forward_before, _backward_before))),
+    "bptt_graph": (_forward_after, _backward_after, _forward_before, _backward_before),
+}
+
+
+def _bptt(kernel_name, reset_after, keep, units):
+    """A custom-gradient function (x_tm, h0, W, U, b_in, b_rec) -> hs for one variant."""
+    forward_after, backward_after, forward_before, backward_before = _STEPS[kernel_name]
+
+    def forward(x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, keep):
+        if reset_after:
+            return forward_after(
+                x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, keep, units
+            )
+        return forward_before(x_tm, h0, kernel, recurrent_kernel, input_bias, keep, units)
+
+    @tf.custom_gradient
+    def sequence(x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias):
+        # The gradient is ours: keep TensorFlow from preparing its own for the loops inside.
+        args = tuple(
+            tf.stop_gradient(a)
+            for a in (x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias)
+        )
+        kept = forward(*args, keep)
+
+        def grad(d_hs):
+            # In inference nothing was kept: recompute the forward (gradient checkpointing).
+            hs, *saved = kept if keep else forward(*args, True)
+            h_prev = tf.concat([h0[None], hs[:-1]], axis=0)  # state each step started from
+            if reset_after:
+                return backward_after(d_hs, x_tm, h_prev, *saved, kernel, recurrent_kernel, units)
+            return backward_before(d_hs, x_tm, h_prev, *saved, kernel, recurrent_kernel, units)
+
+        return kept[0], grad
+
+    return sequence
+
+
+def _autodiff(x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, reset_after):
     units = recurrent_kernel.shape[0]
-    steps = tf.shape(d_hs)[0]
-    dtype = d_hs.dtype
-    z, r = zr[..., :units], zr[..., units:]
-    a_z = (h_prev - hh) * z * (1.0 - z)  # dh -> d(pre-activation of z)
-    a_h = (1.0 - z) * (1.0 - hh * hh)  # dh -> d(pre-activation of hh)
-    p_r = h_prev * r * (1.0 - r)  # d(r ⊙ h_tm1) -> d(pre-activation of r)
-    u_zr_t = tf.transpose(recurrent_kernel[:, : 2 * units])  # [2H, H]
-    u_h_t = tf.transpose(recurrent_kernel[:, 2 * units :])  # [H, H]
-
-    def unstack(x):
-        return tf.TensorArray(dtype, size=steps).unstack(x)
-
-    grads_in, a_zs, a_hs, p_rs, zs, rs = map(unstack, (d_hs, a_z, a_h, p_r, z, r))
-    dhs = tf.TensorArray(dtype, size=steps)
-    d_rhs = tf.TensorArray(dtype, size=steps)
-
-    def step(t, carry, dhs, d_rhs):
-        dh = grads_in.read(t) + carry  # [B, H]
-        d_ah = dh * a_hs.read(t)
-        d_rh = tf.matmul(d_ah, u_h_t)  # gradient w.r.t. r ⊙ h_tm1: [B, H] @ [H, H] -> [B, H]
-        d_zr = tf.concat([dh * a_zs.read(t), d_rh * p_rs.read(t)], axis=-1)  # [B, 2H]
-        # dh_tm1 = dh ⊙ z + d(r ⊙ h_tm1) ⊙ r + d_zr @ U_zrᵀ: [B, 2H] @ [2H, H] -> [B, H]
-        carry = dh * zs.read(t) + d_rh * rs.read(t) + tf.matmul(d_zr, u_zr_t)
-        return t - 1, carry, dhs.write(t, dh), d_rhs.write(t, d_rh)
-
-    _, d_h0, dhs, d_rhs = tf.while_loop(
-        lambda t, *_: t >= 0,
-        step,
-        (steps - 1, tf.zeros_like(d_hs[0]), dhs, d_rhs),
-        maximum_iterations=steps,
-    )
-    dh_all = dhs.stack()
-    d_ah = dh_all * a_h
-    d_zr = tf.concat([dh_all * a_z, d_rhs.stack() * p_r], axis=-1)
-    d_x_proj = tf.concat([d_zr, d_ah], axis=-1)
-    return d_x_proj, d_h0, d_zr, d_ah
-
-
-def _flat(x):
-    """[T, B, K] -> [T·B, K]."""
-    return tf.reshape(x, [-1, tf.shape(x)[-1]])
-
-
-@tf.custom_gradient
-def _recurrence_bptt_after(x_proj, h0, recurrent_kernel, recurrent_bias):
-    hs, zr, hh, hp_h = _forward_after(x_proj, h0, recurrent_kernel, recurrent_bias)
-
-    def grad(d_hs):
-        h_prev = tf.concat([h0[None], hs[:-1]], axis=0)  # h_tm1 of every step: [T, B, H]
-        d_x_proj, d_h0, d_h_proj = _backward_after(d_hs, h_prev, zr, hh, hp_h, recurrent_kernel)
-        # dU = Σ_t h_tm1ᵀ d_h_proj: [H, T·B] @ [T·B, 3H] -> [H, 3H]
-        d_u = tf.matmul(_flat(h_prev), _flat(d_h_proj), transpose_a=True)
-        d_b = tf.reduce_sum(d_h_proj, axis=[0, 1])
-        return d_x_proj, d_h0, d_u, d_b
-
-    return hs, grad
-
-
-@tf.custom_gradient
-def _recurrence_bptt_before(x_proj, h0, recurrent_kernel):
-    hs, zr, hh = _forward_before(x_proj, h0, recurrent_kernel)
-
-    def grad(d_hs):
-        units = recurrent_kernel.shape[0]
-        h_prev = tf.concat([h0[None], hs[:-1]], axis=0)  # [T, B, H]
-        d_x_proj, d_h0, d_zr, d_ah = _backward_before(d_hs, h_prev, zr, hh, recurrent_kernel)
-        r_h = zr[..., units:] * h_prev
-        # dU_zr = Σ_t h_tm1ᵀ d_zr: [H, T·B] @ [T·B, 2H] -> [H, 2H]
-        d_u_zr = tf.matmul(_flat(h_prev), _flat(d_zr), transpose_a=True)
-        # dU_h = Σ_t (r ⊙ h_tm1)ᵀ d_ah: [H, T·B] @ [T·B, H] -> [H, H]
-        d_u_h = tf.matmul(_flat(r_h), _flat(d_ah), transpose_a=True)
-        return d_x_proj, d_h0, tf.concat([d_u_zr, d_u_h], axis=1)
-
-    return hs, grad
+    if reset_after:
+        return _forward_after(
+            x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, False, units
+        )[0]
+    return _forward_before(x_tm, h0, kernel, recurrent_kernel, input_bias, False, units)[0]
 
 
 def gru_sequence(
-    sequences, initial_state, kernel, recurrent_kernel, bias, *, reset_after, kernel_name="bptt"
+    sequences,
+    initial_state,
+    kernel,
+    recurrent_kernel,
+    bias,
+    *,
+    reset_after,
+    kernel_name="bptt",
+    training=True,
 ):
     """Run a GRU over whole sequences with the default activations (sigmoid gates, tanh).
 
@@ -294,6 +294,8 @@ def gru_sequence(
         bias: `None`, [3H] (reset_after=False) or [2, 3H] (reset_after=True).
         reset_after: Which candidate equation to use (see `GRUCell`).
         kernel_name: One of `KERNELS`.
+        training: Whether a gradient is likely: the ``bptt`` kernels then keep the per-step
+            values their backward pass needs (otherwise they recompute them if asked).
 
     Returns:
         A tuple `(outputs, last_state)`: outputs [B, T, H] and last_state [B, H].
@@ -304,16 +306,20 @@ def gru_sequence(
     kernel = tf.cast(kernel, dtype)
     recurrent_kernel = tf.cast(recurrent_kernel, dtype)
     units = recurrent_kernel.shape[0]
-    input_bias, recurrent_bias = _split_bias(bias, units, reset_after, dtype)
-
-    x_proj = _project_inputs(sequences, kernel, input_bias)  # [T, B, 3H]
-    if kernel_name == "autodiff":
-        hs = _recurrence_autodiff(
-            x_proj, initial_state, recurrent_kernel, recurrent_bias, reset_after
-        )
+    zeros = tf.zeros([3 * units], dtype)
+    if bias is None:
+        input_bias, recurrent_bias = zeros, zeros
     elif reset_after:
-        hs = _recurrence_bptt_after(x_proj, initial_state, recurrent_kernel, recurrent_bias)
+        input_bias, recurrent_bias = tf.unstack(tf.cast(bias, dtype))
     else:
-        hs = _recurrence_bptt_before(x_proj, initial_state, recurrent_kernel)
+        input_bias, recurrent_bias = tf.cast(bias, dtype), zeros
+
+    x_tm = tf.transpose(sequences, [1, 0, 2])  # [B, T, D] -> [T, B, D]
+    h0 = tf.cast(initial_state, dtype)
+    args = (x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias)
+    if kernel_name == "autodiff":
+        hs = _autodiff(*args, reset_after)
+    else:
+        hs = _bptt(kernel_name, reset_after, bool(training), units)(*args)
     outputs = tf.transpose(hs, [1, 0, 2])  # [T, B, H] -> [B, T, H]
     return outputs, hs[-1]
