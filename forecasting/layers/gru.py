@@ -217,7 +217,10 @@ class GRU(keras.layers.RNN):
             reset_after=cell.reset_after,
             kernel_name=kernel_name,
             training=bool(training),
+            return_sequences=self.return_sequences,
         )
+        if outputs is None:  # keras.layers.RNN reads only the last output then
+            outputs = h_last[:, None, :]
         return h_last, outputs, [h_last]
 
     def call(self, sequences, initial_state=None, mask=None, training=False):

@@ -37,19 +37,20 @@ __all__ = ["KERNELS", "fastest_kernel", "gru_sequence"]
 KERNELS = ("bptt", "bptt_graph", "autodiff")
 
 # Where `implementation="auto"` switches kernels, measured side by side on a 2-core CPU
-# (docs/gru_benchmark.md, H = 64, 128, 256). Inference: the XLA forward of "bptt" wins while the
-# per-step matmul is small (its fused element-wise work dominates) and loses to TensorFlow's own
-# matmul at H = 256. Training: TensorFlow's gradient of the graph loop wins at H = 64, ties at
-# H = 128, and the XLA-compiled hand-written backward wins clearly at H = 256.
+# (docs/gru_benchmark.md, H = 64, 128, 256). Training always runs "bptt": it was faster than
+# keras.layers.GRU at every shape both in graph mode and inside an XLA-compiled training step
+# (what model.fit does by default), while TensorFlow's own gradient of the graph loop
+# ("autodiff") was slightly faster in graph mode at H = 64 but far slower under XLA.
+# Inference: the XLA forward of "bptt" wins while the per-step matmul is small (its fused
+# element-wise work dominates) and loses to TensorFlow's own matmul at H = 256.
 AUTO_SWITCH_UNITS = 128
 
 
 def fastest_kernel(units: int, training: bool) -> str:
-    """The kernel `implementation="auto"` runs for a layer of `units` (see AUTO_SWITCH_UNITS)."""
-    large = units > AUTO_SWITCH_UNITS
+    """The kernel `implementation="auto"` runs (see the measurements above)."""
     if training:
-        return "bptt" if large else "autodiff"
-    return "autodiff" if large else "bptt"
+        return "bptt"
+    return "autodiff" if units > AUTO_SWITCH_UNITS else "bptt"
 
 
 def _steps(x):
@@ -74,15 +75,22 @@ def _loop(body, loop_vars, steps, backwards=False):
 
 # ---------------------------------------------------------------------------------------------
 # Forward loops. x_tm [T, B, D], h0 [B, H]; kernel [D, 3H], recurrent_kernel [H, 3H].
-# With keep=True they also return what the backward pass needs, stacked over T.
+# They return the last state and, stacked over T, what `mode` asks for.
 # ---------------------------------------------------------------------------------------------
 
+# mode -> {reset_after: number of per-step tensors stacked}
+_STACKS = {
+    "last": {True: 0, False: 0},  # nothing: only the last state is needed
+    "sequence": {True: 1, False: 1},  # hs
+    "keep": {True: 5, False: 4},  # hs, z, r, hh (and hp_h = h_tm1 U_h + b_hh with reset_after)
+}
 
-def _forward_after(x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, keep, units):
-    """reset_after=True. Returns hs, and with keep also z, r, hh, hp_h."""
+
+def _forward_after(x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, mode, units):
+    """reset_after=True. Returns (h_last, *stacks); see `_STACKS` for what `mode` stacks."""
     steps = _steps(x_tm)
     xs = _unstack(x_tm, steps)
-    arrays = [tf.TensorArray(x_tm.dtype, size=steps) for _ in range(5 if keep else 1)]
+    arrays = [tf.TensorArray(x_tm.dtype, size=steps) for _ in range(_STACKS[mode][True])]
 
     def step(t, h_tm1, *arrays):
         # [B, D] @ [D, 3H] -> [B, 3H]; independent of h_tm1, so off the critical path
@@ -99,18 +107,18 @@ def _forward_after(x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bia
         hh = tf.tanh(x_h + r * hp_h)
         # h = z ⊙ h_tm1 + (1 − z) ⊙ hh
         h = z * h_tm1 + (1.0 - z) * hh
-        kept = (h, z, r, hh, hp_h) if keep else (h,)
+        kept = (h, z, r, hh, hp_h)[: len(arrays)]
         return (t + 1, h, *(a.write(t, v) for a, v in zip(arrays, kept, strict=True)))
 
-    out = _loop(step, (h0, *arrays), steps)
-    return tuple(a.stack() for a in out[1:])
+    h_last, *arrays = _loop(step, (h0, *arrays), steps)
+    return (h_last, *(a.stack() for a in arrays))
 
 
-def _forward_before(x_tm, h0, kernel, recurrent_kernel, input_bias, keep, units):
-    """reset_after=False. Returns hs, and with keep also z, r, hh."""
+def _forward_before(x_tm, h0, kernel, recurrent_kernel, input_bias, mode, units):
+    """reset_after=False. Returns (h_last, *stacks); see `_STACKS` for what `mode` stacks."""
     steps = _steps(x_tm)
     xs = _unstack(x_tm, steps)
-    arrays = [tf.TensorArray(x_tm.dtype, size=steps) for _ in range(4 if keep else 1)]
+    arrays = [tf.TensorArray(x_tm.dtype, size=steps) for _ in range(_STACKS[mode][False])]
     u_zr, u_h = tf.split(recurrent_kernel, [2 * units, units], axis=1)
 
     def step(t, h_tm1, *arrays):
@@ -127,11 +135,11 @@ def _forward_before(x_tm, h0, kernel, recurrent_kernel, input_bias, keep, units)
         hh = tf.tanh(x_h + tf.matmul(r * h_tm1, u_h))
         # h = z ⊙ h_tm1 + (1 − z) ⊙ hh
         h = z * h_tm1 + (1.0 - z) * hh
-        kept = (h, z, r, hh) if keep else (h,)
+        kept = (h, z, r, hh)[: len(arrays)]
         return (t + 1, h, *(a.write(t, v) for a, v in zip(arrays, kept, strict=True)))
 
-    out = _loop(step, (h0, *arrays), steps)
-    return tuple(a.stack() for a in out[1:])
+    h_last, *arrays = _loop(step, (h0, *arrays), steps)
+    return (h_last, *(a.stack() for a in arrays))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,16 +239,17 @@ _STEPS = {
 }
 
 
-def _bptt(kernel_name, reset_after, keep, units):
-    """A custom-gradient function (x_tm, h0, W, U, b_in, b_rec) -> hs for one variant."""
+def _bptt(kernel_name, reset_after, keep, return_sequences, units):
+    """A custom-gradient function (x_tm, h0, W, U, b_in, b_rec) -> hs [T, B, H] (or the last
+    state [B, H] without `return_sequences`) for one variant."""
     forward_after, backward_after, forward_before, backward_before = _STEPS[kernel_name]
 
-    def forward(x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, keep):
+    def forward(x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, mode):
         if reset_after:
             return forward_after(
-                x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, keep, units
+                x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, mode, units
             )
-        return forward_before(x_tm, h0, kernel, recurrent_kernel, input_bias, keep, units)
+        return forward_before(x_tm, h0, kernel, recurrent_kernel, input_bias, mode, units)
 
     @tf.custom_gradient
     def sequence(x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias):
@@ -249,28 +258,35 @@ def _bptt(kernel_name, reset_after, keep, units):
             tf.stop_gradient(a)
             for a in (x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias)
         )
-        kept = forward(*args, keep)
+        mode = "keep" if keep else ("sequence" if return_sequences else "last")
+        kept = forward(*args, mode)
 
-        def grad(d_hs):
+        def grad(d_out):
             # In inference nothing was kept: recompute the forward (gradient checkpointing).
-            hs, *saved = kept if keep else forward(*args, True)
+            _, hs, *saved = kept if keep else forward(*args, "keep")
+            if return_sequences:
+                d_hs = d_out
+            else:  # only the last state was used: [B, H] -> [T, B, H], zeros before T − 1
+                d_hs = tf.pad(d_out[None], [[tf.shape(hs)[0] - 1, 0], [0, 0], [0, 0]])
             h_prev = tf.concat([h0[None], hs[:-1]], axis=0)  # state each step started from
             if reset_after:
                 return backward_after(d_hs, x_tm, h_prev, *saved, kernel, recurrent_kernel, units)
             return backward_before(d_hs, x_tm, h_prev, *saved, kernel, recurrent_kernel, units)
 
-        return kept[0], grad
+        return (kept[1] if return_sequences else kept[0]), grad
 
     return sequence
 
 
-def _autodiff(x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, reset_after):
+def _autodiff(x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, reset_after, mode):
     units = recurrent_kernel.shape[0]
     if reset_after:
-        return _forward_after(
-            x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, False, units
-        )[0]
-    return _forward_before(x_tm, h0, kernel, recurrent_kernel, input_bias, False, units)[0]
+        out = _forward_after(
+            x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, mode, units
+        )
+    else:
+        out = _forward_before(x_tm, h0, kernel, recurrent_kernel, input_bias, mode, units)
+    return out[1] if mode == "sequence" else out[0]
 
 
 def gru_sequence(
@@ -283,6 +299,7 @@ def gru_sequence(
     reset_after,
     kernel_name="bptt",
     training=True,
+    return_sequences=True,
 ):
     """Run a GRU over whole sequences with the default activations (sigmoid gates, tanh).
 
@@ -296,9 +313,12 @@ def gru_sequence(
         kernel_name: One of `KERNELS`.
         training: Whether a gradient is likely: the ``bptt`` kernels then keep the per-step
             values their backward pass needs (otherwise they recompute them if asked).
+        return_sequences: Whether the states of every step are needed; without them,
+            inference keeps nothing per step.
 
     Returns:
-        A tuple `(outputs, last_state)`: outputs [B, T, H] and last_state [B, H].
+        A tuple `(outputs, last_state)`: outputs [B, T, H] (None without
+        `return_sequences`) and last_state [B, H].
     """
     if kernel_name not in KERNELS:
         raise ValueError(f"`kernel_name` must be one of {KERNELS}, received: {kernel_name!r}")
@@ -318,8 +338,9 @@ def gru_sequence(
     h0 = tf.cast(initial_state, dtype)
     args = (x_tm, h0, kernel, recurrent_kernel, input_bias, recurrent_bias)
     if kernel_name == "autodiff":
-        hs = _autodiff(*args, reset_after)
+        out = _autodiff(*args, reset_after, "sequence" if return_sequences else "last")
     else:
-        hs = _bptt(kernel_name, reset_after, bool(training), units)(*args)
-    outputs = tf.transpose(hs, [1, 0, 2])  # [T, B, H] -> [B, T, H]
-    return outputs, hs[-1]
+        out = _bptt(kernel_name, reset_after, bool(training), return_sequences, units)(*args)
+    if not return_sequences:
+        return None, out
+    return tf.transpose(out, [1, 0, 2]), out[-1]  # [T, B, H] -> [B, T, H]
