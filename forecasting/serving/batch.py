@@ -1,0 +1,284 @@
+"""Batch predictions: a registered forecaster, a history file in, the next H steps per series out.
+
+One call of :func:`predict_batch` is one MLflow run in the experiment
+``batch-predictions``:
+
+1. resolve the model URI (an alias becomes its version) and fetch the model's files;
+2. validate the input against the model's metadata: the columns it was trained with,
+   its frequency, at least ``lookback`` points per series after the ``as_of`` cut
+   (series it never saw are fine: the model does not use series identity);
+3. score with the packaged pyfunc, in this process or on Spark;
+4. write the forecast (CSV or Parquet by extension) and its lineage sidecar
+   ``<output>.lineage.json`` atomically.
+
+Bad input fails in step 1 or 2, before anything is written; the run then ends FAILED
+with the reason. The forecast file holds no creation time, so the same command on the
+same data gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from forecasting.data import ID, TARGET, TIME, Columns, SeriesData, load_series
+from forecasting.data.reading import read_table
+from forecasting.data.regularize import infer_frequency
+from forecasting.data.schema import SINGLE_SERIES_ID
+from forecasting.data.validation import ROW, to_canonical
+from forecasting.errors import DataError, InputError
+from forecasting.serving.atomic import output_format, sha256_file, write_frame, write_json
+from forecasting.serving.model_ref import ModelRef, fetch_model, read_preprocessing, resolve_model
+
+log = logging.getLogger(__name__)
+
+EXPERIMENT = "batch-predictions"
+ENGINES = ("local", "spark")
+Y_HAT = "y_hat"
+LINEAGE_SUFFIX = ".lineage.json"
+
+
+@dataclass
+class History:
+    """Validated history, cut at ``as_of``, in the user's column names (what the pyfunc takes)."""
+
+    frame: pd.DataFrame
+    data: SeriesData
+    columns: Columns
+    end: pd.Timestamp
+
+
+@dataclass
+class BatchResult:
+    output: Path
+    lineage_path: Path
+    lineage: dict
+    forecast: pd.DataFrame
+    run_id: str
+
+    @property
+    def rows(self) -> int:
+        return len(self.forecast)
+
+
+def lineage_path_for(output: str | Path) -> Path:
+    output = Path(output)
+    return output.with_name(output.name + LINEAGE_SUFFIX)
+
+
+def parse_as_of(value: str | datetime | pd.Timestamp | None) -> pd.Timestamp | None:
+    """``--as-of`` as a timestamp; time-zone aware when the text has an offset."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        stamp = pd.Timestamp(value.strip() if isinstance(value, str) else value)
+    except (ValueError, TypeError):
+        raise InputError(f"--as-of {value!r}: not a timestamp (example: 2024-01-31T00:00)") from None
+    if pd.isna(stamp):
+        raise InputError(f"--as-of {value!r}: not a timestamp (example: 2024-01-31T00:00)")
+    return stamp
+
+
+def _wall_clock(as_of: pd.Timestamp) -> pd.Timestamp:
+    """Compare with naive data on the clock of the as-of's own zone (naive stays naive)."""
+    return as_of.tz_localize(None) if as_of.tzinfo is not None else as_of
+
+
+def _model_columns(meta: dict) -> Columns:
+    cols = Columns.from_dict(meta["columns"])
+    return Columns(cols.id, cols.time, cols.target, tuple(meta["covariates"]))
+
+
+def _check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
+    found = ", ".join(map(str, raw.columns))
+    roles = [("time", columns.time), ("target", columns.target)]
+    roles += [("covariate", c) for c in columns.covariates or ()]
+    if columns.id != ID:  # the default id column may be absent: a single-series file
+        roles.insert(0, ("id", columns.id))
+    for role, name in roles:
+        if name not in raw.columns:
+            raise DataError(f"{source}: missing {role} column {name!r} that the model was trained with (found: {found})")
+
+
+def prepare_history(raw: pd.DataFrame, meta: dict, source: str, as_of: pd.Timestamp | None = None) -> History:
+    """Validate ``raw`` against the model's metadata and cut it at ``as_of``.
+
+    Raises:
+        DataError: one line naming the file, the column and the offending series or value.
+    """
+    columns = _model_columns(meta)
+    lookback = int(meta["lookback"])
+    _check_columns(raw, columns, source)
+    canonical, _ = to_canonical(raw, columns, source)
+    tz = canonical[TIME].dt.tz
+    if tz is not None:
+        raise DataError(
+            f"{source}: column {columns.time!r}: time-zone aware timestamps ({tz}) are not accepted by the "
+            f"packaged model's signature; write local times without an offset"
+        )
+    if as_of is not None:
+        canonical = canonical[canonical[TIME] <= _wall_clock(as_of)]
+        if canonical.empty:
+            raise DataError(f"{source}: column {columns.time!r}: no rows at or before --as-of {as_of}")
+    model_offset = to_offset(meta["freq"])
+    if (canonical.groupby(ID, sort=False).size() >= 2).any():
+        found = infer_frequency(canonical, source, columns.time)
+        if found != model_offset:
+            raise DataError(
+                f"{source}: column {columns.time!r}: the data are at frequency {found.freqstr!r}, "
+                f"the model was trained at {model_offset.freqstr!r}"
+            )
+    kept = raw.iloc[np.sort(canonical[ROW].to_numpy()) - 1] if as_of is not None else raw
+    data = load_series(kept, columns, freq=meta["freq"], fill=meta["fill"], name=source)
+    cut = f" at or before {as_of}" if as_of is not None else ""
+    for uid, part in data.frame.groupby(ID, sort=False):
+        if len(part) < lookback:
+            raise DataError(
+                f"{source}: column {columns.target!r}: series {uid!r} has {len(part)} points{cut}, "
+                f"the model needs at least lookback = {lookback}"
+            )
+        last = part[[TARGET, *data.covariates]].tail(lookback)
+        if last.isna().to_numpy().any():
+            raise DataError(
+                f"{source}: column {columns.target!r}: series {uid!r} has gaps in its last {lookback} points{cut}"
+            )
+    frame = pd.DataFrame({columns.time: data.frame[TIME], columns.target: data.frame[TARGET]})
+    if columns.id in raw.columns or data.frame[ID].ne(SINGLE_SERIES_ID).any():
+        frame.insert(0, columns.id, data.frame[ID].astype(str))
+    for c in data.covariates:
+        frame[c] = data.frame[c]
+    return History(frame.reset_index(drop=True), data, columns, data.frame[TIME].max())
+
+
+def tidy_forecast(forecast: pd.DataFrame, columns: Columns) -> pd.DataFrame:
+    """Id, time, ``y_hat`` in a fixed order and dtypes, whatever engine produced them."""
+    id_col = columns.id if columns.id in forecast.columns else ID
+    out = pd.DataFrame({
+        id_col: forecast[id_col].astype(str).to_numpy(),
+        columns.time: pd.to_datetime(forecast[columns.time]).astype("datetime64[ns]").to_numpy(),
+        Y_HAT: forecast[Y_HAT].astype(np.float64).to_numpy(),
+    })
+    return out.sort_values([id_col, columns.time], kind="stable").reset_index(drop=True)
+
+
+def score_local(model_dir: Path, history: History) -> pd.DataFrame:
+    import mlflow
+
+    model = mlflow.pyfunc.load_model(str(model_dir))
+    return model.predict(history.frame)
+
+
+def _read_input(data: str | Path) -> tuple[pd.DataFrame, str]:
+    raw = read_table(data)
+    return raw, sha256_file(data)
+
+
+def _lineage(ref: ModelRef, data: Path, input_sha: str, as_of, history: History, meta: dict,
+             engine: str, output: Path, output_sha: str, forecast: pd.DataFrame, run_id: str) -> dict:
+    from forecasting import __version__
+
+    return {
+        "model_uri": ref.uri,
+        "model_resolved_uri": ref.load_uri,
+        "model_name": ref.name,
+        "model_version": ref.version,
+        "model_run_id": ref.run_id,
+        "model_alias": ref.alias,
+        "input_path": str(data.resolve()),
+        "input_sha256": input_sha,
+        "as_of": as_of.isoformat() if as_of is not None else None,
+        "history_end": history.end.isoformat(),
+        "horizon": int(meta["horizon"]),
+        "lookback": int(meta["lookback"]),
+        "engine": engine,
+        "output_path": str(output.resolve()),
+        "output_sha256": output_sha,
+        "rows": len(forecast),
+        "series": int(forecast.iloc[:, 0].nunique()),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "package_version": __version__,
+        "batch_run_id": run_id,
+    }
+
+
+def predict_batch(
+    model_uri: str,
+    data: str | Path,
+    output: str | Path,
+    as_of: str | datetime | pd.Timestamp | None = None,
+    engine: str = "local",
+    spark_master: str | None = None,
+    tracking_uri: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> BatchResult:
+    """Forecast the next H steps of every series in ``data`` with the model at ``model_uri``.
+
+    Args:
+        model_uri: ``models:/NAME@ALIAS``, ``models:/NAME/VERSION``, ``runs:/...`` or a local folder.
+        data: CSV or Parquet history in long format, with the training file's column names.
+        output: ``.csv`` or ``.parquet`` path; its lineage goes to ``<output>.lineage.json``.
+        as_of: cut the history at this time (inclusive), e.g. for backfills.
+        engine: ``local`` (this process) or ``spark`` (one pandas group per series).
+        spark_master: Spark master URL for the spark engine (default ``local[*]``).
+        tracking_uri: MLflow store with the model registry and the ``batch-predictions`` runs.
+        tags: extra tags for the MLflow run (the scheduler adds the schedule's name).
+
+    Returns:
+        A :class:`BatchResult` with the forecast frame, the paths written and the lineage.
+
+    Raises:
+        InputError: bad URI, unreadable or invalid data, unsupported output type; nothing is
+            written at ``output`` and the MLflow run ends FAILED with the reason.
+    """
+    import mlflow
+
+    from forecasting.tracking.runs import sigterm_as_interrupt, tracked_run
+    from forecasting.tracking.store import ensure_experiment, use_store
+
+    output, data = Path(output), Path(data)
+    output_format(output)
+    if engine not in ENGINES:
+        raise InputError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    as_of = parse_as_of(as_of)
+    uri = use_store(tracking_uri)
+    experiment_id = ensure_experiment(EXPERIMENT, uri)
+    with sigterm_as_interrupt(), tracked_run(experiment_id=experiment_id, run_name="predict") as run:
+        run_id = run.info.run_id
+        mlflow.set_tags({"engine": engine, **(tags or {})})
+        mlflow.log_params({
+            "model_uri": model_uri, "data": str(data), "output": str(output), "engine": engine,
+            "as_of": as_of.isoformat() if as_of is not None else "",
+        })
+        ref = resolve_model(model_uri, uri)
+        mlflow.set_tag("mlflow.runName", f"predict {ref.label}")
+        raw, input_sha = _read_input(data)
+        with tempfile.TemporaryDirectory(prefix="forecast-predict-") as tmp:
+            model_dir = fetch_model(ref, Path(tmp) / "model")
+            meta = read_preprocessing(model_dir, model_uri)
+            history = prepare_history(raw, meta, str(data), as_of)
+            log.info("%s: %d series up to %s; forecasting %d steps with %s (%s engine)", data,
+                     len(history.data.ids), history.end, meta["horizon"], ref.label, engine)
+            if engine == "spark":
+                from forecasting.serving.spark import score_with_spark
+
+                raw_forecast = score_with_spark(model_dir, history.frame, history.columns, Path(tmp), spark_master)
+            else:
+                raw_forecast = score_local(model_dir, history)
+        forecast = tidy_forecast(raw_forecast, history.columns)
+        output_sha = write_frame(forecast, output)
+        lineage = _lineage(ref, data, input_sha, as_of, history, meta, engine, output, output_sha, forecast, run_id)
+        lineage_path = lineage_path_for(output)
+        write_json(lineage_path, lineage)
+        mlflow.set_tags({f"lineage.{k}": "" if v is None else str(v) for k, v in lineage.items()
+                         if k not in ("created_at",)})
+        mlflow.log_metrics({"rows": len(forecast), "series": lineage["series"]})
+        mlflow.log_dict(lineage, "lineage.json")
+        log.info("wrote %d rows to %s", len(forecast), output)
+    return BatchResult(output, lineage_path, lineage, forecast, run_id)
