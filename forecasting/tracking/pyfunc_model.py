@@ -54,12 +54,31 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
         frame = pd.DataFrame(model_input)
         data = load_series(frame, columns, freq=meta["freq"], fill=meta["fill"], name="model input")
         latest = latest_windows(data, meta["lookback"], meta["horizon"], self.scalers)
-        scaled = np.asarray(self.model.predict(latest.inputs, verbose=0))  # [S, H]
+        scaled = predict_fixed_batches(self.model, latest.inputs)  # [S, H]
         parts = []
         for row, (uid, scaler, times) in enumerate(zip(latest.ids, latest.scalers, latest.future_times, strict=True)):
             y_hat = scaled[row] * scaler.scale_[0] + scaler.mean_[0]
             parts.append(pd.DataFrame({columns.id: uid, columns.time: times, Y_HAT: y_hat}))
         return pd.concat(parts, ignore_index=True)
+
+
+def predict_fixed_batches(model, inputs: dict[str, np.ndarray], batch_size: int = 32) -> np.ndarray:
+    """Predict in batches of exactly ``batch_size`` rows (the last one zero-padded).
+
+    CPU kernels round differently for different batch shapes, so a series would get
+    slightly different numbers alone (a Spark group) than among others (one local call).
+    With one batch shape every row's forecast depends on that row only.
+    """
+    n = len(next(iter(inputs.values())))
+    parts = []
+    for start in range(0, n, batch_size):
+        batch = {}
+        for key, values in inputs.items():
+            chunk = values[start:start + batch_size]
+            pad = batch_size - len(chunk)
+            batch[key] = np.concatenate([chunk, np.zeros((pad, *chunk.shape[1:]), chunk.dtype)]) if pad else chunk
+        parts.append(np.asarray(model.predict_on_batch(batch))[: min(batch_size, n - start)])
+    return np.concatenate(parts)
 
 
 def preprocessing_state(data, windowed, family: str, gru_impl: str) -> dict:
