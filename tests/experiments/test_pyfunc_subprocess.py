@@ -1,0 +1,115 @@
+"""The registered champion, loaded the way a user would: in a fresh Python process by
+its alias, and through ``mlflow models predict``. Both must forecast the next H steps
+of every series, with the input file's column names."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+# Runs in a fresh interpreter: load by alias, forecast the whole file and one series alone.
+SCRIPT = """
+import sys
+import mlflow
+import pandas as pd
+
+data, model_uri, out, id_col, alone_id, lookback = sys.argv[1:7]
+frame = pd.read_csv(data)
+model = mlflow.pyfunc.load_model(model_uri)
+model.predict(frame).to_json(out + ".all.json", orient="records", date_format="iso")
+alone = frame[frame[id_col] == alone_id].tail(int(lookback))
+model.predict(alone).to_json(out + ".alone.json", orient="records", date_format="iso")
+"""
+
+
+def _env(uri: str) -> dict[str, str]:
+    return os.environ | {
+        "MLFLOW_TRACKING_URI": uri,
+        "MLFLOW_REGISTRY_URI": uri,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    }
+
+
+def _run(cmd: list[str], uri: str, cwd: Path, timeout: float = 300) -> None:
+    proc = subprocess.run(cmd, env=_env(uri), cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{cmd[:3]} failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
+
+
+def _read_forecasts(path: Path) -> pd.DataFrame:
+    frame = pd.DataFrame(json.loads(path.read_text()))
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+    return frame
+
+
+@pytest.fixture(scope="module")
+def champion_uri(comparison) -> str:
+    return f"models:/{comparison.model_name}@champion"
+
+
+@pytest.fixture(scope="module")
+def subprocess_forecasts(comparison, champion_uri, tmp_path_factory):
+    """Forecasts of the champion made by a fresh interpreter: (whole file, one series alone)."""
+    folder = tmp_path_factory.mktemp("pyfunc")
+    script = folder / "load_and_predict.py"
+    script.write_text(SCRIPT)
+    out = folder / "forecast"
+    _run([sys.executable, str(script), str(comparison.data_path), champion_uri, str(out), comparison.columns[0], "west",
+          str(comparison.lookback)],
+         comparison.tracking_uri, folder)
+    return _read_forecasts(Path(f"{out}.all.json")), _read_forecasts(Path(f"{out}.alone.json"))
+
+
+def test_fresh_process_forecasts_next_steps_of_every_series(comparison, subprocess_forecasts):
+    forecasts, _ = subprocess_forecasts
+    id_col, time_col, target_col = comparison.columns
+    H = comparison.horizon
+    assert list(forecasts.columns) == [id_col, time_col, "y_hat"]
+    assert len(forecasts) == len(comparison.lengths) * H
+    assert list(pd.unique(forecasts[id_col])) == list(comparison.lengths)
+
+    data = pd.read_csv(comparison.data_path, parse_dates=[time_col])
+    for uid, part in data.groupby(id_col):
+        got = forecasts[forecasts[id_col] == uid]
+        last = part[time_col].max()
+        expected = pd.date_range(last + pd.Timedelta(hours=1), periods=H, freq="h")
+        assert list(got[time_col]) == list(expected), uid
+        # Each series is unscaled with its own scaler: forecasts stay near its own level.
+        recent = part[target_col].tail(48)
+        y_hat = got["y_hat"].to_numpy()
+        assert np.isfinite(y_hat).all()
+        margin = recent.max() - recent.min()
+        assert recent.min() - margin < y_hat.min() and y_hat.max() < recent.max() + margin, uid
+
+
+def test_a_series_alone_gets_the_same_forecast(comparison, subprocess_forecasts):
+    forecasts, alone = subprocess_forecasts
+    id_col, time_col, _ = comparison.columns
+    among_others = forecasts[forecasts[id_col] == "west"].reset_index(drop=True)
+    assert list(alone[time_col]) == list(among_others[time_col])
+    np.testing.assert_allclose(alone["y_hat"], among_others["y_hat"], rtol=1e-6)
+
+
+def test_mlflow_models_predict_cli_gives_the_same_forecasts(
+    comparison, champion_uri, subprocess_forecasts, tmp_path
+):
+    out = tmp_path / "out.json"
+    mlflow_bin = str(Path(sys.executable).with_name("mlflow"))
+    _run([mlflow_bin, "models", "predict", "-m", champion_uri, "-i", str(comparison.data_path), "-t", "csv",
+          "--env-manager", "local", "-o", str(out)], comparison.tracking_uri, tmp_path)
+    payload = json.loads(out.read_text())
+    cli = pd.DataFrame(payload["predictions"] if isinstance(payload, dict) else payload)
+    cli["timestamp"] = pd.to_datetime(cli["timestamp"])
+    expected, _ = subprocess_forecasts
+    id_col, time_col, _ = comparison.columns
+    assert list(cli.columns) == [id_col, time_col, "y_hat"]
+    assert list(cli[id_col]) == list(expected[id_col])
+    assert list(cli[time_col]) == list(expected[time_col])
+    np.testing.assert_allclose(cli["y_hat"], expected["y_hat"], rtol=1e-6)
