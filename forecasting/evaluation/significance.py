@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from scipy import stats
+
+log = logging.getLogger(__name__)
 
 TESTS = ("wilcoxon", "diebold_mariano")
 
@@ -36,6 +40,14 @@ def diebold_mariano(a: np.ndarray, b: np.ndarray, horizon: int = 1) -> float:
 
 
 def paired_p_value(test: str, a: np.ndarray, b: np.ndarray, horizon: int = 1) -> float:
+    """p-value of ``test`` over the windows where both errors are defined (a series with an
+    undefined MASE scale has NaN window errors; they would make the p-value NaN)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    defined = np.isfinite(a) & np.isfinite(b)
+    if not defined.all():
+        log.warning("%s test: leaving out %d of %d windows whose errors are undefined",
+                    test, int((~defined).sum()), len(defined))
+        a, b = a[defined], b[defined]
     if test == "wilcoxon":
         return wilcoxon(a, b)
     if test == "diebold_mariano":

@@ -1,0 +1,190 @@
+"""The LSTM-vs-GRU rule on constructed scores and per-window errors, and the paired tests
+it relies on, checked against hand-computed values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from forecasting.errors import ConfigError
+from forecasting.evaluation.decision import Rule, decide
+from forecasting.evaluation.significance import diebold_mariano, paired_p_value, wilcoxon
+
+N_WINDOWS = 30
+TESTS = ("wilcoxon", "diebold_mariano")
+
+
+def gru_errors() -> np.ndarray:
+    """[N] per-window scaled errors of the GRU: positive and varied."""
+    return 1.0 + 0.3 * np.sin(np.arange(N_WINDOWS))
+
+
+def no_systematic_difference(errors: np.ndarray) -> np.ndarray:
+    """Errors that differ window by window but with alternating signs of growing size."""
+    i = np.arange(len(errors))
+    return errors + np.where(i % 2 == 0, 1.0, -1.0) * 0.01 * (i + 1)
+
+
+def _assert_reason_has_scores(reason: str, lstm: float, gru: float) -> None:
+    assert f"LSTM MASE {lstm:.3f}" in reason, reason
+    assert f"GRU MASE {gru:.3f}" in reason, reason
+
+
+@pytest.mark.parametrize("test", TESTS)
+def test_gru_kept_when_lstm_better_by_less_than_tolerance(test):
+    gru = gru_errors()
+    lstm = 0.97 * gru  # better on every window: significant, but only by 3%
+    d = decide(Rule(tolerance=0.05, test=test), 0.97, 1.00, 1.50, lstm, gru, horizon=1)
+    assert d.p_value < 0.05, "significance alone must not make the LSTM win"
+    assert d.winner == "gru"
+    assert d.lstm_gain == pytest.approx(0.03)
+    assert "not better by more than the 5% tolerance" in d.reason
+    assert d.beats_baseline is True
+    _assert_reason_has_scores(d.reason, 0.97, 1.00)
+
+
+@pytest.mark.parametrize("test", TESTS)
+def test_gru_kept_when_lstm_considerably_but_not_significantly_better(test):
+    gru = gru_errors()
+    lstm = no_systematic_difference(gru)
+    d = decide(Rule(tolerance=0.05, alpha=0.05, test=test), 0.80, 1.00, 1.50, lstm, gru, horizon=1)
+    assert d.p_value > 0.5
+    assert d.winner == "gru"
+    assert d.lstm_gain == pytest.approx(0.20)
+    assert "not significant at p<0.05" in d.reason
+    assert f"p={d.p_value:.3g}" in d.reason
+    _assert_reason_has_scores(d.reason, 0.80, 1.00)
+
+
+@pytest.mark.parametrize("test", TESTS)
+def test_lstm_kept_when_considerably_and_significantly_better(test):
+    gru = gru_errors()
+    lstm = 0.8 * gru
+    d = decide(Rule(tolerance=0.05, alpha=0.05, test=test), 0.80, 1.00, 1.50, lstm, gru, horizon=1)
+    assert d.p_value < 1e-3
+    assert d.winner == "lstm"
+    assert d.beats_baseline is True
+    assert d.reason.startswith("LSTM kept")
+    _assert_reason_has_scores(d.reason, 0.80, 1.00)
+    assert "+20.0% for the LSTM" in d.reason
+
+
+@pytest.mark.parametrize(
+    ("lstm_score", "gru_score", "winner"),
+    [(0.80, 1.00, "lstm"), (1.00, 0.90, "gru")],
+)
+def test_baseline_not_beaten_registers_the_better_rnn_and_says_so(lstm_score, gru_score, winner):
+    gru = gru_errors()
+    lstm = gru * lstm_score / gru_score
+    d = decide(Rule(), lstm_score, gru_score, 0.70, lstm, gru, horizon=1)
+    assert d.winner == winner
+    assert d.beats_baseline is False
+    assert "Neither RNN beats seasonal naive" in d.reason
+    assert "MASE 0.700" in d.reason
+    assert f"({winner.upper()})" in d.reason
+    _assert_reason_has_scores(d.reason, lstm_score, gru_score)
+
+
+def test_lstm_wins_on_the_windows_where_errors_are_defined(caplog):
+    """A series with an undefined MASE scale (constant training part) makes its windows' scaled
+    errors NaN; the paired test must use the other windows, not turn into p=nan."""
+    gru = np.concatenate([gru_errors(), np.full(6, np.nan)])
+    lstm = 0.8 * gru
+    for test in TESTS:
+        d = decide(Rule(test=test), 0.80, 1.00, 1.50, lstm, gru, horizon=1)
+        assert np.isfinite(d.p_value) and d.p_value < 1e-3, test
+        assert d.winner == "lstm", test
+    assert "leaving out 6 of 36 windows" in caplog.text
+
+
+def test_undefined_score_is_an_error_not_a_silent_choice():
+    gru = gru_errors()
+    with pytest.raises(ValueError, match="LSTM MASE is undefined"):
+        decide(Rule(), float("nan"), 1.0, 1.5, gru, gru)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"metric": "mape"}, "rule.metric must be one of"),
+        ({"test": "t-test"}, "rule.test must be one of"),
+        ({"tolerance": 1.5}, "rule.tolerance"),
+        ({"alpha": 0.0}, "rule.alpha"),
+    ],
+)
+def test_invalid_rule_is_a_config_error(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        Rule(**kwargs)
+
+
+# --- paired tests --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("test", TESTS)
+def test_identical_errors_give_p_one(test):
+    e = gru_errors()
+    assert paired_p_value(test, e, e.copy(), horizon=3) == 1.0
+
+
+@pytest.mark.parametrize("test", TESTS)
+def test_clearly_different_errors_give_small_symmetric_p(test):
+    rng = np.random.default_rng(0)
+    b = rng.uniform(0.5, 1.5, 60)
+    a = b + 0.5 + rng.normal(0.0, 0.05, 60)
+    p = paired_p_value(test, a, b, horizon=2)
+    assert 0.0 <= p < 1e-6
+    assert paired_p_value(test, b, a, horizon=2) == pytest.approx(p)
+
+
+def test_wilcoxon_exact_value_by_hand():
+    # Six differences, all positive, no ties: the exact two-sided p is 2 / 2**6.
+    b = np.zeros(6)
+    a = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    assert wilcoxon(a, b) == pytest.approx(2 / 64)
+
+
+def test_diebold_mariano_by_hand():
+    # d = a - b = [1, 2, 4, 3, 5], h = 2: mean 3, deviations [-2, -1, 1, 0, 2];
+    # gamma0 = 10/5 = 2, gamma1 = (2 - 1 + 0 + 0)/5 = 0.2, var = 2 + 2 * 0.2 = 2.4;
+    # DM = 3 / sqrt(2.4/5) and the HLN factor sqrt((5 + 1 - 4 + 2/5)/5) = sqrt(0.48),
+    # so the corrected statistic is exactly 3 and p = 2 * P(t_4 > 3) ~ 0.0399.
+    d = np.array([1.0, 2.0, 4.0, 3.0, 5.0])
+    p = diebold_mariano(d, np.zeros(5), horizon=2)
+    assert p == pytest.approx(2 * stats.t.sf(3.0, df=4), rel=1e-12)
+    assert p == pytest.approx(0.0399, abs=1e-4)
+
+
+def test_diebold_mariano_one_step_is_the_paired_t_test():
+    # With h = 1 there are no autocovariance terms and the HLN factor turns the
+    # population variance into the sample variance: DM is the one-sample t-test.
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(1.0, 1.0, 25), rng.normal(1.2, 1.0, 25)
+    assert diebold_mariano(a, b, horizon=1) == pytest.approx(stats.ttest_1samp(a - b, 0.0).pvalue, rel=1e-10)
+
+
+def test_unknown_paired_test_is_rejected():
+    with pytest.raises(ValueError, match="unknown paired test"):
+        paired_p_value("sign", np.ones(3), np.zeros(3))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lstm_score=st.floats(0.1, 3.0),
+    gru_score=st.floats(0.1, 3.0),
+    tolerance=st.sampled_from([0.0, 0.05, 0.2]),
+    shift=st.floats(-0.5, 0.5),
+)
+def test_rule_property(lstm_score, gru_score, tolerance, shift):
+    """Against a baseline both beat: the LSTM wins exactly when it is better by more than the
+    tolerance and significantly so; the reason always names both scores and the p-value."""
+    gru = gru_errors()
+    lstm = gru + shift
+    d = decide(Rule(tolerance=tolerance), lstm_score, gru_score, 10.0, lstm, gru, horizon=1)
+    gain = (gru_score - lstm_score) / gru_score
+    assert d.winner == ("lstm" if gain > tolerance and d.p_value < 0.05 else "gru")
+    assert 0.0 <= d.p_value <= 1.0
+    assert d.beats_baseline is True
+    _assert_reason_has_scores(d.reason, lstm_score, gru_score)
