@@ -237,8 +237,6 @@ def predict_batch(
         InputError: bad URI, unreadable or invalid data, unsupported output type; nothing is
             written at ``output`` and the MLflow run ends FAILED with the reason.
     """
-    import mlflow
-
     from forecasting.tracking.runs import sigterm_as_interrupt, tracked_run
     from forecasting.tracking.store import ensure_experiment, use_store
 
@@ -251,34 +249,43 @@ def predict_batch(
     experiment_id = ensure_experiment(EXPERIMENT, uri)
     with sigterm_as_interrupt(), tracked_run(experiment_id=experiment_id, run_name="predict") as run:
         run_id = run.info.run_id
-        mlflow.set_tags({"engine": engine, **(tags or {})})
-        mlflow.log_params({
-            "model_uri": model_uri, "data": str(data), "output": str(output), "engine": engine,
-            "as_of": as_of.isoformat() if as_of is not None else "",
-        })
-        ref = resolve_model(model_uri, uri)
-        mlflow.set_tag("mlflow.runName", f"predict {ref.label}")
-        raw, input_sha = _read_input(data)
-        with tempfile.TemporaryDirectory(prefix="forecast-predict-") as tmp:
-            model_dir = fetch_model(ref, Path(tmp) / "model")
-            meta = read_preprocessing(model_dir, model_uri)
-            history = prepare_history(raw, meta, str(data), as_of)
-            log.info("%s: %d series up to %s; forecasting %d steps with %s (%s engine)", data,
-                     len(history.data.ids), history.end, meta["horizon"], ref.label, engine)
-            if engine == "spark":
-                from forecasting.serving.spark import score_with_spark
+        try:
+            return _predict_in_run(run_id, model_uri, data, output, as_of, engine, spark_master, uri, tags)
+        except BaseException as exc:
+            exc.batch_run_id = run_id  # lets a caller (the scheduler) link the failure to its run
+            raise
 
-                raw_forecast = score_with_spark(model_dir, history.frame, history.columns, Path(tmp), spark_master)
-            else:
-                raw_forecast = score_local(model_dir, history)
-        forecast = tidy_forecast(raw_forecast, history.columns)
-        output_sha = write_frame(forecast, output)
-        lineage = _lineage(ref, data, input_sha, as_of, history, meta, engine, output, output_sha, forecast, run_id)
-        lineage_path = lineage_path_for(output)
-        write_json(lineage_path, lineage)
-        mlflow.set_tags({f"lineage.{k}": "" if v is None else str(v) for k, v in lineage.items()
-                         if k not in ("created_at",)})
-        mlflow.log_metrics({"rows": len(forecast), "series": lineage["series"]})
-        mlflow.log_dict(lineage, "lineage.json")
-        log.info("wrote %d rows to %s", len(forecast), output)
+
+def _predict_in_run(run_id, model_uri, data, output, as_of, engine, spark_master, uri, tags) -> BatchResult:
+    import mlflow
+
+    mlflow.set_tags({"engine": engine, **(tags or {})})
+    mlflow.log_params({
+        "model_uri": model_uri, "data": str(data), "output": str(output), "engine": engine,
+        "as_of": as_of.isoformat() if as_of is not None else "",
+    })
+    ref = resolve_model(model_uri, uri)
+    mlflow.set_tag("mlflow.runName", f"predict {ref.label}")
+    raw, input_sha = _read_input(data)
+    with tempfile.TemporaryDirectory(prefix="forecast-predict-") as tmp:
+        model_dir = fetch_model(ref, Path(tmp) / "model")
+        meta = read_preprocessing(model_dir, model_uri)
+        history = prepare_history(raw, meta, str(data), as_of)
+        log.info("%s: %d series up to %s; forecasting %d steps with %s (%s engine)", data,
+                 len(history.data.ids), history.end, meta["horizon"], ref.label, engine)
+        if engine == "spark":
+            from forecasting.serving.spark import score_with_spark
+
+            raw_forecast = score_with_spark(model_dir, history.frame, history.columns, Path(tmp), spark_master)
+        else:
+            raw_forecast = score_local(model_dir, history)
+    forecast = tidy_forecast(raw_forecast, history.columns)
+    output_sha = write_frame(forecast, output)
+    lineage = _lineage(ref, data, input_sha, as_of, history, meta, engine, output, output_sha, forecast, run_id)
+    lineage_path = lineage_path_for(output)
+    write_json(lineage_path, lineage)
+    mlflow.set_tags({f"lineage.{k}": "" if v is None else str(v) for k, v in lineage.items()})
+    mlflow.log_metrics({"rows": len(forecast), "series": lineage["series"]})
+    mlflow.log_dict(lineage, "lineage.json")
+    log.info("wrote %d rows to %s", len(forecast), output)
     return BatchResult(output, lineage_path, lineage, forecast, run_id)

@@ -68,7 +68,7 @@ def _not_found(exc: Exception) -> bool:
 
 def _versions(client, name: str) -> list[str]:
     found = client.search_model_versions(f"name='{name}'")
-    return sorted((mv.version for mv in found), key=int)
+    return sorted((str(mv.version) for mv in found), key=int)
 
 
 def _registered(client, name: str, uri: str):
