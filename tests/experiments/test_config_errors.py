@@ -1,0 +1,174 @@
+"""Bad pipeline configs through the CLI: one line on stderr, exit 2, no traceback and no
+MLflow run created. A comparison that fails mid-training ends every run FAILED with its reason."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pytest
+import yaml
+from mlflow.entities import ViewType
+
+from forecasting.cli import main
+from forecasting.models.training import TrainingDiverged
+from forecasting.tracking.runs import REASON_TAG
+from forecasting.tracking.store import sqlite_path
+
+SHORT = {"a": 300, "b": 310}  # short series: a diverging comparison fails within seconds
+
+
+def all_runs(uri: str) -> list:
+    """Every run in the store, deleted experiments included; [] when no store was created."""
+    if not sqlite_path(uri).exists():
+        return []
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    experiments = client.search_experiments(view_type=ViewType.ALL)
+    if not experiments:
+        return []
+    return client.search_runs([e.experiment_id for e in experiments], run_view_type=ViewType.ALL)
+
+
+@pytest.fixture
+def pipeline(tmp_path, sales_csv, config_tree, fresh_store):
+    """Factory: write the small pipeline YAML (edited by ``change``) and return its path.
+
+    The YAML names no tracking URI: the per-test store comes from MLFLOW_TRACKING_URI.
+    """
+
+    def write(change=None, lengths=None) -> Path:
+        tree = config_tree(sales_csv(lengths), fresh_store)
+        del tree["mlflow"]["tracking_uri"]
+        if change:
+            change(tree)
+        path = tmp_path / "pipeline.yaml"
+        path.write_text(yaml.safe_dump(tree))
+        return path
+
+    return write
+
+
+def _assert_one_line_exit_2(capsys, status: int, fragments: list[str]) -> str:
+    out, err = capsys.readouterr()
+    assert status == 2, f"exit status {status}, stderr: {err}"
+    assert "Traceback" not in err and "Traceback" not in out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{err}"
+    line = lines[0]
+    assert line.startswith("error: ")
+    for fragment in fragments:
+        assert fragment in line, f"{fragment!r} not in {line!r}"
+    assert out == "", "nothing is reported as done"
+    return line
+
+
+def _set(section: str, key: str, value):
+    def change(tree: dict) -> None:
+        tree.setdefault(section, {})[key] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "args", "fragments"),
+    [
+        pytest.param(_set("training", "epochs", 3), [], ["pipeline.yaml", "unknown key 'training.epochs'"],
+                     id="unknown-key"),
+        pytest.param(_set("surprise", "x", 1), [], ["unknown key 'surprise'"], id="unknown-section"),
+        pytest.param(_set("training", "max_epochs", "many"), [],
+                     ["pipeline.yaml", "training.max_epochs", "integer", "'many'"], id="wrong-type"),
+        pytest.param(_set("model", "gru_impl", "cudnn"), [], ["model.gru_impl", "'cudnn'"], id="bad-choice"),
+        pytest.param(None, ["--set", "windowing.horizon=0"], ["windowing.horizon", "greater than 0", "(received 0)"],
+                     id="horizon-zero"),
+        pytest.param(None, ["--set", "windowing.horizon=-3"], ["windowing.horizon", "(received -3)"],
+                     id="horizon-negative"),
+        pytest.param(None, ["--set", "windowing.lookback=600"],
+                     ["too short for lookback 600 + horizon 12", "'north' has 700 points"], id="lookback-too-long-split"),
+        pytest.param(None, ["--set", "windowing.lookback=2000"],
+                     ["sales.csv", "column 'sales'", "fewer than lookback + horizon = 2012"],
+                     id="lookback-longer-than-series"),
+        pytest.param(None, ["--set", "data.path=/nonexistent/sales.csv"], ["/nonexistent/sales.csv", "file not found"],
+                     id="missing-data-file"),
+        pytest.param(None, ["--set", "training.max_epochs"], ["--set 'training.max_epochs'", "expected key=value"],
+                     id="set-without-value"),
+        pytest.param(None, ["--set", "model.units.size=3"], ["'units' is not a section"], id="set-into-a-value"),
+        pytest.param(None, ["--set", "training.max_epochs=[1,"], ["cannot parse value"], id="set-unparsable"),
+        pytest.param(None, ["--set", "training.learning_rate=0"], ["training.learning_rate", "greater than 0"],
+                     id="set-zero-learning-rate"),
+    ],
+)
+def test_bad_config_through_run(pipeline, capsys, fresh_store, change, args, fragments):
+    status = main(["run", str(pipeline(change)), *args])
+    _assert_one_line_exit_2(capsys, status, fragments)
+    assert all_runs(fresh_store) == [], "no MLflow run may be created for bad input"
+
+
+def test_missing_and_invalid_pipeline_files(tmp_path, capsys, fresh_store):
+    status = main(["run", str(tmp_path / "nope.yaml")])
+    _assert_one_line_exit_2(capsys, status, ["nope.yaml", "pipeline config not found"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("training:\n  max_epochs: [1\n")
+    status = main(["run", str(bad)])
+    _assert_one_line_exit_2(capsys, status, ["bad.yaml", "invalid YAML at line"])
+    assert all_runs(fresh_store) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        pytest.param(["--horizon", "0"], ["windowing.horizon", "greater than 0"], id="horizon-zero"),
+        pytest.param(["--horizon", "12", "--lookback", "650"], ["too short for lookback 650"], id="lookback-too-long"),
+        pytest.param(["--horizon", "12", "--target", "revenue"], ["missing target column 'revenue'"],
+                     id="missing-target-column"),
+    ],
+)
+def test_bad_input_through_compare(sales_csv, capsys, fresh_store, args, fragments):
+    data = sales_csv()
+    status = main(["compare", "--data", str(data), "--id-col", "store", "--time-col", "timestamp",
+                   "--target", "sales", *args])
+    _assert_one_line_exit_2(capsys, status, fragments)
+    assert all_runs(fresh_store) == []
+
+
+def test_missing_data_file_through_compare(tmp_path, capsys, fresh_store):
+    status = main(["compare", "--data", str(tmp_path / "gone.csv"), "--horizon", "6"])
+    _assert_one_line_exit_2(capsys, status, ["gone.csv", "file not found"])
+    assert all_runs(fresh_store) == []
+
+
+def test_the_real_command_prints_exactly_one_line(pipeline, fresh_store, tmp_path):
+    """Through the installed entry point (logging and TensorFlow start-up included)."""
+    path = pipeline(_set("windowing", "lookback", 600))
+    proc = subprocess.run(
+        [sys.executable, "-m", "forecasting", "run", str(path)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        env=os.environ | {"MLFLOW_TRACKING_URI": fresh_store},
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "error: series 'north' has 700 points: too short for lookback 600 + horizon 12 with 70 validation "
+        "and 140 test points (reduce lookback or horizon; at least 822 points needed)"
+    ]
+    assert proc.stdout == ""
+    assert all_runs(fresh_store) == []
+
+
+def test_diverging_training_ends_every_run_failed_with_its_reason(pipeline, fresh_store):
+    """A learning rate so large that the loss overflows: training stops at the first epoch."""
+    path = pipeline(_set("training", "learning_rate", 1e25), lengths=SHORT)
+    with pytest.raises(TrainingDiverged, match="lower the learning rate"):
+        main(["run", str(path)])
+    runs = all_runs(fresh_store)
+    by_name = {r.info.run_name: r for r in runs}
+    assert sorted(by_name) == ["experiments-test: lstm vs gru", "lstm"], "the GRU never started"
+    for run in runs:
+        assert run.info.status == "FAILED", run.info.run_name
+        reason = run.data.tags[REASON_TAG]
+        assert reason.startswith("TrainingDiverged: ")
+        assert "is nan at epoch 1" in reason or "is inf at epoch 1" in reason, reason
+    assert mlflow.active_run() is None, "no run is left active in the process"
+    client = mlflow.MlflowClient(tracking_uri=fresh_store, registry_uri=fresh_store)
+    assert client.search_registered_models() == [], "nothing is registered from a failed comparison"
