@@ -1,0 +1,100 @@
+"""One tiny real forecaster for every serving test: trained once per session (about 30 s).
+
+Two hourly series of 600 points, lookback 24, horizon 6, 8 units, one epoch; the
+comparison registers both families, so ``models:/tiny-forecaster@champion`` and
+``@challenger`` exist in a SQLite store of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+MODEL_NAME = "tiny-forecaster"
+LOOKBACK, HORIZON = 24, 6
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    root: Path
+    tracking_uri: str
+    name: str
+    data_csv: Path  # the training file: 2 series, 600 hourly points each
+    frame: pd.DataFrame
+
+    @property
+    def champion(self) -> str:
+        return f"models:/{self.name}@champion"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """Environment for a `forecast` subprocess that uses this store."""
+        env = dict(os.environ)
+        env.update({"MLFLOW_TRACKING_URI": self.tracking_uri, "TF_CPP_MIN_LOG_LEVEL": "2"}, **extra)
+        env.pop("FORECAST_STATE_DIR", None)
+        return env
+
+
+def hourly_series(ids: list[str], length: int, start: str = "2024-01-01", seed: int = 0) -> pd.DataFrame:
+    """Long frame ``unique_id, ds, y``: a level per series, a daily cycle and noise."""
+    rng = np.random.default_rng(seed)
+    times = pd.date_range(start, periods=length, freq="h")
+    hours = np.arange(length)
+    parts = [
+        pd.DataFrame({
+            "unique_id": uid,
+            "ds": times,
+            "y": 100.0 * (i + 1) + 5.0 * np.sin(2 * np.pi * hours / 24 + i) + rng.normal(0, 1, length),
+        })
+        for i, uid in enumerate(ids)
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.fixture(scope="session")
+def served_model(tmp_path_factory) -> ServedModel:
+    from forecasting.config import build_config
+    from forecasting.experiments.compare import run_comparison
+
+    root = tmp_path_factory.mktemp("served-model")
+    frame = hourly_series(["s0", "s1"], 600, seed=3)
+    data_csv = root / "history.csv"
+    frame.to_csv(data_csv, index=False)
+    uri = f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"
+    cfg = build_config({
+        "name": "serving-tests",
+        "data": {"path": str(data_csv)},
+        "windowing": {"lookback": LOOKBACK, "horizon": HORIZON, "n_folds": 1},
+        "model": {"units": 8, "gru_impl": "keras"},
+        "training": {"max_epochs": 1, "batch_size": 64},
+        "mlflow": {"experiment": "serving-tests", "model_name": MODEL_NAME, "tracking_uri": uri},
+    }, "serving tests")
+    run_comparison(cfg)
+    return ServedModel(root, uri, MODEL_NAME, data_csv, frame)
+
+
+def run_forecast(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run the real `forecast` command line in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "forecasting", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def make_series():
+    """Factory: ``make_series(["a", "b"], length, start="2024-01-01", seed=0)``."""
+    return hourly_series
+
+
+@pytest.fixture(scope="session")
+def forecast_cli():
+    """``forecast_cli(args, env, cwd)``: the real command line in a subprocess."""
+    return run_forecast

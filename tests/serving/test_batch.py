@@ -1,0 +1,161 @@
+"""`forecast predict`: the forecast a user gets, its lineage, its MLflow run, and bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+import forecasting
+from forecasting.cli import main
+from forecasting.serving.batch import EXPERIMENT, predict_batch
+
+HOUR = pd.Timedelta(hours=1)
+
+
+def _predict(served_model, data, output, *extra) -> int:
+    return main(["predict", "--model", served_model.champion, "--data", str(data), "--output", str(output),
+                 "--tracking-uri", served_model.tracking_uri, *extra])
+
+
+def _client(served_model) -> mlflow.MlflowClient:
+    return mlflow.MlflowClient(tracking_uri=served_model.tracking_uri, registry_uri=served_model.tracking_uri)
+
+
+def _latest_batch_run(served_model):
+    client = _client(served_model)
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    return client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"], max_results=1)[0]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_predict_writes_next_steps_lineage_and_a_run(served_model, tmp_path, capsys):
+    output = tmp_path / "out" / "forecast.csv"
+    assert _predict(served_model, served_model.data_csv, output) == 0
+    assert "wrote 12 forecasts (2 series x 6 steps)" in capsys.readouterr().out
+
+    forecast = pd.read_csv(output, parse_dates=["ds"])
+    assert list(forecast.columns) == ["unique_id", "ds", "y_hat"]
+    last = served_model.frame["ds"].max()
+    for uid in ("s0", "s1"):
+        part = forecast[forecast["unique_id"] == uid]
+        assert list(part["ds"]) == [last + k * HOUR for k in range(1, 7)]
+        assert part["y_hat"].notna().all()
+    assert sorted(p.name for p in output.parent.iterdir()) == ["forecast.csv", "forecast.csv.lineage.json"]
+
+    champion = _client(served_model).get_model_version_by_alias(served_model.name, "champion")
+    lineage = json.loads((tmp_path / "out" / "forecast.csv.lineage.json").read_text())
+    assert lineage["model_name"] == served_model.name
+    assert lineage["model_version"] == str(champion.version)
+    assert lineage["model_run_id"] == champion.run_id
+    assert lineage["model_alias"] == "champion"
+    assert lineage["input_sha256"] == _sha256(served_model.data_csv)
+    assert lineage["output_sha256"] == _sha256(output)
+    assert lineage["as_of"] is None
+    assert lineage["package_version"] == forecasting.__version__
+    assert datetime.fromisoformat(lineage["created_at"]).tzinfo is not None
+
+    run = _latest_batch_run(served_model)
+    assert run.info.run_id == lineage["batch_run_id"] and run.info.status == "FINISHED"
+    assert run.data.metrics["rows"] == 12
+    assert run.data.params["model_uri"] == served_model.champion
+    assert run.data.tags["lineage.model_version"] == str(champion.version)
+    assert run.data.tags["lineage.input_sha256"] == lineage["input_sha256"]
+
+
+def test_as_of_cuts_the_history_and_a_rerun_gives_the_same_bytes(served_model, tmp_path):
+    as_of = "2024-01-20 05:00"
+    first, second = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    assert _predict(served_model, served_model.data_csv, first, "--as-of", as_of) == 0
+    assert _predict(served_model, served_model.data_csv, second, "--as-of", as_of) == 0
+    assert first.read_bytes() == second.read_bytes()
+
+    forecast = pd.read_parquet(first)
+    assert forecast["ds"].min() == pd.Timestamp(as_of) + HOUR
+    assert forecast["ds"].max() == pd.Timestamp(as_of) + 6 * HOUR
+    assert json.loads(Path(f"{first}.lineage.json").read_text())["as_of"] == "2024-01-20T05:00:00"
+
+    # The cut is the same as a file that ends at the as-of time.
+    frame = served_model.frame
+    cut = tmp_path / "cut.csv"
+    frame[frame["ds"] <= pd.Timestamp(as_of)].to_csv(cut, index=False)
+    assert _predict(served_model, cut, tmp_path / "c.parquet") == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "c.parquet"), forecast)
+
+
+def test_series_the_model_never_saw_are_forecast(served_model, make_series, tmp_path):
+    data = tmp_path / "new.parquet"
+    make_series(["store-7", "store-8", "store-9"], 40, start="2024-03-01").to_parquet(data, index=False)
+    result = predict_batch(served_model.champion, data, tmp_path / "new-forecast.csv",
+                           tracking_uri=served_model.tracking_uri)
+    assert sorted(result.forecast["unique_id"].unique()) == ["store-7", "store-8", "store-9"]
+    assert result.rows == 18 and result.forecast["y_hat"].notna().all()
+
+
+def _bad_inputs(served_model, make_series, folder: Path) -> dict[str, tuple[list[str], str]]:
+    frame = served_model.frame
+    no_target = folder / "no-target.csv"
+    frame.drop(columns=["y"]).to_csv(no_target, index=False)
+    short = folder / "short.csv"
+    frame.groupby("unique_id").head(10).to_csv(short, index=False)
+    corrupt = folder / "corrupt.parquet"
+    corrupt.write_bytes(b"PAR1 this is not parquet")
+    daily = folder / "daily.csv"
+    daily_frame = make_series(["s0"], 60)
+    daily_frame["ds"] = pd.date_range("2024-01-01", periods=60, freq="D")
+    daily_frame.to_csv(daily, index=False)
+    data = str(served_model.data_csv)
+    return {
+        "missing column": (["--data", str(no_target)], "missing target column 'y' that the model was trained with"),
+        "too little history": (["--data", str(short)], "series 's0' has 10 points, the model needs at least lookback = 24"),
+        "unknown model URI": (["--data", data, "--model", f"models:/{served_model.name}@retired"],
+                              f"registered model '{served_model.name}' has no alias 'retired'"),
+        "unregistered model": (["--data", data, "--model", "models:/nobody/3"], "no registered model named 'nobody'"),
+        "unreadable file": (["--data", str(corrupt)], "cannot read PARQUET file"),
+        "missing file": (["--data", str(folder / "absent.csv")], "file not found"),
+        "other frequency": (["--data", str(daily)], "the data are at frequency 'D', the model was trained at 'h'"),
+        "history after as-of": (["--data", data, "--as-of", "2023-06-01"], "no rows at or before --as-of"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing column", "too little history", "unknown model URI", "unregistered model",
+                                  "unreadable file", "missing file", "other frequency", "history after as-of"])
+def test_bad_input_is_one_line_exit_2_and_nothing_written(served_model, make_series, tmp_path, capsys, case):
+    args, expected = _bad_inputs(served_model, make_series, tmp_path)[case]
+    output = tmp_path / "out" / "forecast.parquet"
+    model = [] if "--model" in args else ["--model", served_model.champion]
+    code = main(["predict", *model, *args, "--output", str(output), "--tracking-uri", served_model.tracking_uri])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip().splitlines() == [err.strip()] and err.startswith("error: ") and expected in err
+    assert not (tmp_path / "out").exists()  # not even the folder
+
+    run = _latest_batch_run(served_model)  # the attempt is on record, FAILED with its reason
+    assert run.info.status == "FAILED"
+    assert expected in run.data.tags["failure_reason"]
+
+
+def test_bad_input_in_a_real_process(served_model, forecast_cli, tmp_path):
+    no_target = tmp_path / "no-target.csv"
+    served_model.frame.drop(columns=["y"]).to_csv(no_target, index=False)
+    output = tmp_path / "forecast.csv"
+    proc = forecast_cli(["predict", "--model", served_model.champion, "--data", str(no_target),
+                         "--output", str(output)], served_model.env(), tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {no_target}: missing target column 'y' that the model was trained with (found: unique_id, ds)"]
+    assert not output.exists() and not Path(f"{output}.lineage.json").exists()
+
+
+def test_unsupported_output_type_is_rejected_before_anything_runs(served_model, tmp_path, capsys):
+    assert _predict(served_model, served_model.data_csv, tmp_path / "forecast.xlsx") == 2
+    assert "unsupported output type '.xlsx'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
