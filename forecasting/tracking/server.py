@@ -64,8 +64,25 @@ def wait_until_up(url: str, proc: subprocess.Popen | None = None, timeout: float
     raise TimeoutError(f"mlflow server at {url} did not answer within {timeout:.0f}s")
 
 
+def _group_gone(pgid: int, timeout: float) -> bool:
+    """Wait until no process of group ``pgid`` is left (exited helpers linger until reaped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
 def stop_server(proc: subprocess.Popen, timeout: float = 15.0) -> None:
-    """End the server's whole process group: SIGTERM, then SIGKILL if it lingers."""
+    """End the server's whole process group: SIGTERM, then SIGKILL if it lingers.
+
+    Returns once no process of the group is left (or, where nothing reaps orphans, after
+    ``timeout`` following SIGKILL), not merely once the server itself has exited.
+    """
     try:
         pgid = os.getpgid(proc.pid)
     except ProcessLookupError:
@@ -77,10 +94,11 @@ def stop_server(proc: subprocess.Popen, timeout: float = 15.0) -> None:
             break
         try:
             proc.wait(timeout=timeout)
-            # Helpers may still hold the group; make sure none is left.
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return
         except subprocess.TimeoutExpired:
             continue
+        # Helpers (uvicorn, the job runner's consumers) may outlive the server.
+        if _group_gone(pgid, timeout):
+            break
+    else:
+        log.warning("processes of the mlflow server's group %d are still present", pgid)
     proc.wait(timeout=timeout)

@@ -1,0 +1,92 @@
+"""A real ``mlflow server`` over the store the shared comparison wrote: the runs and the
+champion alias read through REST, and nothing of the server left once it is stopped."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from forecasting.tracking.server import start_server, stop_server, wait_until_up
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        assert response.status == 200
+        return json.loads(response.read())
+
+
+def _post(url: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+        return json.loads(response.read())
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+def test_server_serves_the_comparison_and_stops_completely(comparison, tmp_path):
+    result = comparison.result
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "server.log"
+    with open(log_path, "wb") as log_file:
+        proc = start_server(comparison.tracking_uri, "127.0.0.1", port, log_file=log_file)
+    pgid = os.getpgid(proc.pid)
+    assert pgid == proc.pid, "the server leads its own process group"
+    assert pgid != os.getpgid(0)
+    try:
+        try:
+            wait_until_up(url, proc, timeout=150)
+        except (RuntimeError, TimeoutError) as exc:
+            pytest.fail(f"{exc}\n{log_path.read_text()[-3000:]}")
+
+        runs = _post(f"{url}/api/2.0/mlflow/runs/search",
+                     {"experiment_ids": [result.experiment_id], "max_results": 100})["runs"]
+        by_id = {r["info"]["run_id"]: r for r in runs}
+        assert set(by_id) == {result.parent_run_id, *result.run_ids}
+        assert {r["info"]["status"] for r in runs} == {"FINISHED"}
+        parent_tags = {t["key"]: t["value"] for t in by_id[result.parent_run_id]["data"]["tags"]}
+        assert parent_tags["decision.winner"] == result.decision.winner
+
+        query = urllib.parse.urlencode({"name": comparison.model_name, "alias": "champion"})
+        version = _get(f"{url}/api/2.0/mlflow/registered-models/alias?{query}")["model_version"]
+        winner = result.families[result.decision.winner]
+        assert version["run_id"] == winner.run_id
+        assert version["version"] == str(winner.version)
+        assert "champion" in version.get("aliases", ["champion"])
+    finally:
+        stop_server(proc)
+        if _group_alive(pgid):  # do not leave a stray server behind even if the assertion below fails
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+            stopped_cleanly = False
+        else:
+            stopped_cleanly = True
+    assert proc.returncode is not None
+    assert stopped_cleanly, "stop_server left processes of the server's group running"
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pgid, 0)
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"{url}/health", timeout=2)
