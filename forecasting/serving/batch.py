@@ -124,9 +124,12 @@ def prepare_history(raw: pd.DataFrame, meta: dict, source: str, as_of: pd.Timest
             f"packaged model's signature; write local times without an offset"
         )
     if as_of is not None:
+        before = canonical[ID].nunique()
         canonical = canonical[canonical[TIME] <= _wall_clock(as_of)]
         if canonical.empty:
             raise DataError(f"{source}: column {columns.time!r}: no rows at or before --as-of {as_of}")
+        if canonical[ID].nunique() < before:
+            log.info("%d series start after %s and are not forecast", before - canonical[ID].nunique(), as_of)
     model_offset = to_offset(meta["freq"])
     if (canonical.groupby(ID, sort=False).size() >= 2).any():
         found = infer_frequency(canonical, source, columns.time)

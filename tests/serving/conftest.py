@@ -8,14 +8,17 @@ comparison registers both families, so ``models:/tiny-forecaster@champion`` and
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import pytest
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # as the CLI sets it
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 
 MODEL_NAME = "tiny-forecaster"
 LOOKBACK, HORIZON = 24, 6
