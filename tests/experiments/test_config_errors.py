@@ -4,6 +4,7 @@ MLflow run created. A comparison that fails mid-training ends every run FAILED w
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -172,3 +173,38 @@ def test_diverging_training_ends_every_run_failed_with_its_reason(pipeline, fres
     assert mlflow.active_run() is None, "no run is left active in the process"
     client = mlflow.MlflowClient(tracking_uri=fresh_store, registry_uri=fresh_store)
     assert client.search_registered_models() == [], "nothing is registered from a failed comparison"
+
+
+def test_terminated_comparison_ends_every_run_failed(pipeline, fresh_store, tmp_path):
+    """SIGTERM (a scheduler or `kill`) during training: exit 130, every run FAILED, none RUNNING."""
+    path = pipeline(_set("training", "max_epochs", 500))
+    with open(tmp_path / "stderr.txt", "w+") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "forecasting", "run", str(path), "--set", "training.patience=500"],
+            stdout=subprocess.PIPE, stderr=err, text=True, cwd=tmp_path,
+            env=os.environ | {"MLFLOW_TRACKING_URI": fresh_store, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            # Keras prints "Epoch 2/500" once the first epoch's metrics went to MLflow.
+            for line in proc.stdout:
+                if line.startswith("Epoch 2/"):
+                    break
+            else:
+                err.seek(0)
+                pytest.fail(f"training never reached epoch 2:\n{err.read()[-3000:]}")
+            proc.send_signal(signal.SIGTERM)
+            proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        err.seek(0)
+        stderr = err.read()
+    assert proc.returncode == 130, stderr[-3000:]
+    assert stderr.strip().splitlines()[-1] == "interrupted"
+    assert "Traceback" not in stderr
+    runs = all_runs(fresh_store)
+    assert sorted(r.info.run_name for r in runs) == ["experiments-test: lstm vs gru", "lstm"]
+    for run in runs:
+        assert run.info.status == "FAILED", run.info.run_name
+        assert run.data.tags[REASON_TAG] == "KeyboardInterrupt: terminated by signal 15"
