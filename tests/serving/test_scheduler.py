@@ -239,6 +239,10 @@ def test_scheduler_survives_a_restart_and_a_failing_job_does_not_stop_another(se
                                     for r in history.runs("good"))
 
     _wait_for(good_ran_after_broken_failed, 90, "a good run after a failed one", second)
+    rival = subprocess.run([sys.executable, "-m", "forecasting", "scheduler", "--state-dir", str(state)],
+                           env=served_model.env(), capture_output=True, text=True, timeout=120)
+    assert rival.returncode == 2
+    assert rival.stderr.strip() == f"error: {state}: another forecast scheduler is running (pid {second.pid})"
     code, err = _stop(second)
     assert code == 0, err
     assert _job_ids(state) == ["broken", "good"]  # still exactly once each after two starts
