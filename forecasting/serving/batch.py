@@ -283,10 +283,13 @@ def _predict_in_run(run_id, model_uri, data, output, as_of, engine, spark_master
         else:
             raw_forecast = score_local(model_dir, history)
     forecast = tidy_forecast(raw_forecast, history.columns)
-    output_sha = write_frame(forecast, output)
-    lineage = _lineage(ref, data, input_sha, as_of, history, meta, engine, output, output_sha, forecast, run_id)
     lineage_path = lineage_path_for(output)
-    write_json(lineage_path, lineage)
+    try:
+        output_sha = write_frame(forecast, output)
+        lineage = _lineage(ref, data, input_sha, as_of, history, meta, engine, output, output_sha, forecast, run_id)
+        write_json(lineage_path, lineage)
+    except OSError as exc:  # a folder in the way, no permission, a full disk
+        raise InputError(f"{exc.filename or output}: cannot write the forecast: {exc.strerror or exc}") from None
     mlflow.set_tags({f"lineage.{k}": "" if v is None else str(v) for k, v in lineage.items()})
     mlflow.log_metrics({"rows": len(forecast), "series": lineage["series"]})
     mlflow.log_dict(lineage, "lineage.json")

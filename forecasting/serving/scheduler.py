@@ -240,6 +240,11 @@ class RunHistory:
         row = self.start(name, scheduled_for)
         self.finish(row, status, error=error)
 
+    def get(self, row: int) -> Outcome:
+        with self._connect() as db:
+            found = db.execute(f"SELECT {', '.join(self.COLUMNS)} FROM runs WHERE id = ?", (row,)).fetchone()
+        return Outcome(*found)
+
     def last(self, name: str) -> Outcome | None:
         with self._connect() as db:
             row = db.execute(
@@ -495,14 +500,13 @@ def run_job(
             log.error("schedule %r failed: %s", name, reason)
         else:
             log.exception("schedule %r failed", name)
-        outcome = history.last(name)
-        return outcome
+        return history.get(row)
     except BaseException as exc:  # interrupted: record it, then let the interruption through
         history.finish(row, "interrupted", error=_one_line(exc))
         raise
     history.finish(row, "ok", output=str(result.output), mlflow_run_id=result.run_id)
     log.info("schedule %r: wrote %d rows to %s", name, result.rows, result.output)
-    return history.last(name)
+    return history.get(row)
 
 
 # --- the scheduler process ---------------------------------------------------------------------

@@ -60,8 +60,9 @@ def _python_for_workers() -> None:
 
 
 @contextlib.contextmanager
-def _jvm_banner_silenced():
-    """The JVM prints a module warning to fd 2 on start; failures still raise in Python."""
+def _stderr_silenced():
+    """Native start-up lines (the JVM's module warning, TensorFlow's oneDNN/CUDA probing) go to
+    fd 2 directly; failures still raise in Python."""
     if log.isEnabledFor(logging.DEBUG):
         yield
         return
@@ -94,7 +95,7 @@ def spark_session(master: str | None = None, work_dir: Path | None = None, app_n
         config = Path(work_dir) / "log4j2.properties"
         config.write_text(_LOG4J)
         builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={config.as_uri()}")
-    with _jvm_banner_silenced():
+    with _stderr_silenced():
         spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
@@ -105,9 +106,10 @@ def _load_model(path: str):
     if model is None:
         import mlflow
 
-        from forecasting.cli.quiet import import_tensorflow_quietly
+        with _stderr_silenced():
+            import tensorflow as tf
 
-        import_tensorflow_quietly()
+            tf.config.list_physical_devices()
         model = _MODELS[path] = mlflow.pyfunc.load_model(path)
     return model
 

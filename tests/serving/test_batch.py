@@ -112,8 +112,11 @@ def _bad_inputs(served_model, make_series, folder: Path) -> dict[str, tuple[list
     daily_frame = make_series(["s0"], 60)
     daily_frame["ds"] = pd.date_range("2024-01-01", periods=60, freq="D")
     daily_frame.to_csv(daily, index=False)
+    aware = folder / "aware.csv"
+    frame.assign(ds=frame["ds"].dt.strftime("%Y-%m-%dT%H:%M:%S+01:00")).to_csv(aware, index=False)
     data = str(served_model.data_csv)
     return {
+        "time-zone aware": (["--data", str(aware)], "time-zone aware timestamps (UTC+01:00) are not accepted"),
         "missing column": (["--data", str(no_target)], "missing target column 'y' that the model was trained with"),
         "too little history": (["--data", str(short)], "series 's0' has 10 points, the model needs at least lookback = 24"),
         "unknown model URI": (["--data", data, "--model", f"models:/{served_model.name}@retired"],
@@ -126,7 +129,7 @@ def _bad_inputs(served_model, make_series, folder: Path) -> dict[str, tuple[list
     }
 
 
-@pytest.mark.parametrize("case", ["missing column", "too little history", "unknown model URI", "unregistered model",
+@pytest.mark.parametrize("case", ["time-zone aware", "missing column", "too little history", "unknown model URI", "unregistered model",
                                   "unreadable file", "missing file", "other frequency", "history after as-of"])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(served_model, make_series, tmp_path, capsys, case):
     args, expected = _bad_inputs(served_model, make_series, tmp_path)[case]
@@ -153,6 +156,15 @@ def test_bad_input_in_a_real_process(served_model, forecast_cli, tmp_path):
     assert proc.stderr.strip().splitlines() == [
         f"error: {no_target}: missing target column 'y' that the model was trained with (found: unique_id, ds)"]
     assert not output.exists() and not Path(f"{output}.lineage.json").exists()
+
+
+def test_an_output_path_that_cannot_be_written_is_one_line(served_model, tmp_path, capsys):
+    blocked = tmp_path / "taken.csv"
+    blocked.mkdir()  # a folder where the file should go
+    assert _predict(served_model, served_model.data_csv, blocked) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "cannot write the forecast" in err and len(err.splitlines()) == 1
+    assert blocked.is_dir() and list(blocked.iterdir()) == []
 
 
 def test_unsupported_output_type_is_rejected_before_anything_runs(served_model, tmp_path, capsys):
