@@ -19,6 +19,7 @@ same data gives the same bytes.
 from __future__ import annotations
 
 import logging
+import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -174,8 +175,14 @@ def tidy_forecast(forecast: pd.DataFrame, columns: Columns) -> pd.DataFrame:
 def score_local(model_dir: Path, history: History) -> pd.DataFrame:
     import mlflow
 
-    model = mlflow.pyfunc.load_model(str(model_dir))
-    return model.predict(history.frame)
+    # Loading prepends the model's code folder to sys.path; this package is already imported,
+    # and the folder is deleted after the run, so a long-lived scheduler should not keep it.
+    saved = list(sys.path)
+    try:
+        model = mlflow.pyfunc.load_model(str(model_dir))
+        return model.predict(history.frame)
+    finally:
+        sys.path[:] = saved
 
 
 def _read_input(data: str | Path) -> tuple[pd.DataFrame, str]:
