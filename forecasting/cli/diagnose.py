@@ -1,0 +1,42 @@
+"""`forecast diagnose`: gradient flow through time and GRU gates of a packaged forecaster."""
+
+from __future__ import annotations
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "diagnose",
+        help="plot a forecaster's gradient flow through time and its GRU gates",
+        description="Measure how the gradient of the last state decays with the distance in time "
+        "(the model's own recurrent layers beside SimpleRNN, GRU and LSTM probes of the same size) "
+        "and plot the update and reset gates of its GRU layers on the latest window of --data. "
+        "The PNGs go to --output and are logged under diagnostics/ in the model's MLflow run "
+        "(or in a new run of the experiment diagnostics when the model has no run in the store).",
+    )
+    p.add_argument("--model", required=True, metavar="URI",
+                   help="models:/NAME@ALIAS, models:/NAME/VERSION, runs:/RUN_ID/PATH or a local model folder")
+    p.add_argument("--data", required=True, metavar="PATH",
+                   help="history (CSV or Parquet) with the training file's columns, or bundled:city-temps")
+    p.add_argument("--output", required=True, metavar="DIR", help="folder for the plots and the numbers")
+    p.add_argument("--series", default=None, metavar="ID", help="series whose window the gate plot shows (default: the first)")
+    p.add_argument("--probe-epochs", type=int, default=3, metavar="N",
+                   help="training epochs of the SimpleRNN/GRU/LSTM probes (default 3; 0 = untrained)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the probes (default 0)")
+    p.add_argument("--tracking-uri", default=None, metavar="URI",
+                   help="MLflow store (default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db)")
+    p.set_defaults(func=run, needs_tensorflow=True)
+
+
+def run(args) -> int:
+    from forecasting.diagnostics.report import diagnose
+
+    result = diagnose(args.model, args.data, args.output, tracking_uri=args.tracking_uri, series=args.series,
+                      probe_epochs=args.probe_epochs, seed=args.seed)
+    print(f"diagnosed {result.model_label} ({result.family.upper()}) on the latest window of {result.series!r}")
+    for path in result.files:
+        print(f"  wrote {path}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    where = "a new run in experiment diagnostics" if result.new_run else "the model's run"
+    print(f"  logged to {where}: {result.run_id} (artifacts under diagnostics/)")
+    return 0

@@ -1,0 +1,325 @@
+"""The ``diagnose`` job: a packaged forecaster and a history file in, gradient-flow and gate plots out.
+
+One call of :func:`diagnose`:
+
+1. resolves the model URI and fetches the packaged forecaster (its ``keras_model`` and
+   ``preprocessing`` artifacts);
+2. validates the history against the model's metadata and cuts each series' latest window
+   exactly as a forecast would (`forecasting.windowing.inference.latest_windows`);
+3. measures the gradient flow through time of the model's own recurrent layers on those
+   windows, beside a SimpleRNN, a GRU and an LSTM probe of the same size trained briefly on
+   windows of the same data;
+4. reads the update and reset gates of every GRU layer (an LSTM has no such gates: the job
+   says so and keeps the gradient-flow plot);
+5. writes the PNGs (and the numbers behind them) to the output folder, then logs them under
+   ``diagnostics/`` in the run that logged the model, or, if the model has no run in this
+   store, in a new run of the experiment ``diagnostics``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from forecasting.data import TARGET, TIME
+from forecasting.errors import DataError, InputError
+
+__all__ = ["ARTIFACT_PATH", "EXPERIMENT", "DiagnosisResult", "diagnose"]
+
+log = logging.getLogger(__name__)
+
+EXPERIMENT = "diagnostics"
+ARTIFACT_PATH = "diagnostics"
+GRADIENT_FLOW_PNG = "gradient_flow.png"
+GATES_PNG = "gates.png"
+GRADIENT_FLOW_CSV = "gradient_flow.csv"
+SUMMARY_JSON = "diagnostics.json"
+KERAS_ARTIFACT = "keras_model"
+PROBE_KINDS = ("simple_rnn", "gru", "lstm")
+PROBE_LABELS = {"simple_rnn": "SimpleRNN probe", "gru": "GRU probe", "lstm": "LSTM probe"}
+
+
+@dataclass
+class DiagnosisResult:
+    """What one diagnosis wrote and where it was logged."""
+
+    model_label: str
+    family: str
+    series: str
+    output_dir: Path
+    files: list[Path]
+    run_id: str
+    new_run: bool
+    summary: dict
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_gates(self) -> bool:
+        return any(p.name == GATES_PNG for p in self.files)
+
+
+def _keras_path(model_dir: Path, uri: str) -> Path:
+    import yaml
+
+    mlmodel = yaml.safe_load((model_dir / "MLmodel").read_text()) or {}
+    artifacts = (mlmodel.get("flavors", {}).get("python_function", {}) or {}).get("artifacts") or {}
+    entry = artifacts.get(KERAS_ARTIFACT)
+    if not entry or "path" not in entry or not (model_dir / entry["path"]).is_file():
+        raise InputError(f"model URI {uri!r}: not a packaged forecaster (no {KERAS_ARTIFACT!r} artifact)")
+    return model_dir / entry["path"]
+
+
+def _load_keras(path: Path, uri: str):
+    import keras
+
+    import forecasting.layers  # noqa: F401  registers the product's layers for loading
+    import forecasting.models.skip  # noqa: F401
+
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as exc:  # a corrupt or foreign .keras file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"model URI {uri!r}: cannot load {path.name}: {first}") from None
+
+
+def _read_history(data: str | Path, meta: dict):
+    from forecasting.data.bundled import is_bundled, load_bundled
+    from forecasting.data.reading import read_table
+    from forecasting.serving.batch import prepare_history
+
+    source = str(data)
+    raw = load_bundled(source) if is_bundled(source) else read_table(data)
+    return prepare_history(raw, meta, source)
+
+
+def _probe_windows(data, lookback: int, horizon: int, limit: int, seed: int):
+    """Training windows (past [N, L, F], scaled target [N, H]) cut from ``data``, at most ``limit``."""
+    from forecasting.errors import ConfigError
+    from forecasting.windowing import WindowSpec, make_windows
+
+    try:
+        train = make_windows(data, WindowSpec(lookback, horizon)).splits["train"]
+    except (ConfigError, DataError) as exc:
+        log.info("no probe training windows: %s", exc)
+        return None
+    if len(train) == 0:
+        return None
+    rows = np.random.default_rng(seed).permutation(len(train))[:limit]
+    return train.past[rows], train.target[rows]
+
+
+def _series_index(ids: list[str], series: str | None, source: str) -> int:
+    if series is None:
+        return 0
+    if series not in ids:
+        shown = ", ".join(ids[:10]) + (" …" if len(ids) > 10 else "")
+        raise DataError(f"{source}: no series {series!r} (series: {shown})")
+    return ids.index(series)
+
+
+def _units(layer) -> int:
+    size = layer.cell.state_size
+    return int(size[0] if isinstance(size, (list, tuple)) else size)
+
+
+def _log_target(client, ref, tracking_uri: str) -> str | None:
+    """The model's run if this store has it, else None."""
+    if not ref.run_id:
+        return None
+    try:
+        client.get_run(ref.run_id)
+    except Exception:  # MlflowException: the run lives in another store
+        log.info("run %s of %s is not in %s: logging to a new run", ref.run_id, ref.label, tracking_uri)
+        return None
+    return ref.run_id
+
+
+def _publish(staging: Path, output_dir: Path) -> list[Path]:
+    """Move the finished files into ``output_dir``, each by an atomic rename."""
+    written = []
+    for src in sorted(staging.iterdir()):
+        dst = output_dir / src.name
+        os.replace(src, dst)
+        written.append(dst)
+    return written
+
+
+def _prepare_output(output: str | Path) -> Path:
+    output_dir = Path(output)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise InputError(f"{output_dir}: --output must be a folder, and this is a file")
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{output_dir}: cannot create the output folder: {exc.strerror or exc}") from None
+    return output_dir
+
+
+def diagnose(
+    model_uri: str,
+    data: str | Path,
+    output: str | Path,
+    tracking_uri: str | None = None,
+    series: str | None = None,
+    probe_epochs: int = 3,
+    probe_windows: int = 1024,
+    seed: int = 0,
+) -> DiagnosisResult:
+    """Gradient-flow and gate diagnostics of the forecaster at ``model_uri`` on ``data``.
+
+    Args:
+        model_uri: ``models:/NAME@ALIAS``, ``models:/NAME/VERSION``, ``runs:/RUN_ID/PATH`` or a
+            local folder of a packaged forecaster.
+        data: CSV or Parquet history in the training file's columns, or ``bundled:city-temps``.
+        output: folder for the PNGs, the gradient norms (CSV) and a JSON summary.
+        tracking_uri: MLflow store (default: ``$MLFLOW_TRACKING_URI`` or ``./mlruns``).
+        series: the series whose window the gate plot shows (default: the first).
+        probe_epochs: training epochs of the SimpleRNN/GRU/LSTM probes (0: untrained probes).
+        probe_windows: at most this many training windows for the probes.
+        seed: seed of the probes' initialisation, window sample and training.
+
+    Returns:
+        A :class:`DiagnosisResult` naming the files written and the run they were logged to.
+
+    Raises:
+        InputError: a bad model URI, unreadable or unsuitable data, or an unusable output
+            folder; nothing is written or logged then.
+    """
+    import mlflow
+
+    from forecasting.diagnostics.gates import (
+        gru_layers,
+        layer_inputs,
+        plot_gates,
+        read_gates,
+        recurrent_layers,
+    )
+    from forecasting.diagnostics.gradient_flow import gradient_flow, plot_gradient_flow, train_probe
+    from forecasting.serving.model_ref import fetch_model, read_preprocessing, resolve_model
+    from forecasting.tracking.store import ensure_experiment, use_store
+    from forecasting.windowing.inference import latest_windows
+    from forecasting.windowing.scaling import scaler_from_dict
+
+    if probe_epochs < 0 or probe_windows <= 0:
+        raise InputError(f"probe epochs must be >= 0 and probe windows > 0, received {probe_epochs}, {probe_windows}")
+    uri = use_store(tracking_uri)
+    ref = resolve_model(model_uri, uri)
+    with tempfile.TemporaryDirectory(prefix="forecast-diagnose-") as tmp:
+        model_dir = fetch_model(ref, Path(tmp) / "model")
+        meta = read_preprocessing(model_dir, ref.uri)
+        keras_path = _keras_path(model_dir, ref.uri)
+        history = _read_history(data, meta)
+        model = _load_keras(keras_path, ref.uri)
+    lookback, horizon = int(meta["lookback"]), int(meta["horizon"])
+    scalers = {uid: scaler_from_dict(s) for uid, s in meta["scalers"].items()}
+    latest = latest_windows(history.data, lookback, horizon, scalers)
+    pick = _series_index(latest.ids, series, str(data))
+    recurrent = recurrent_layers(model)
+    if not recurrent:
+        raise InputError(f"model URI {ref.uri!r}: the model has no recurrent layer to diagnose")
+    family = str(meta.get("family") or recurrent[0].name.split("_")[0])
+    output_dir = _prepare_output(output)
+    log.info("diagnosing %s (%s, %d recurrent layer(s)) on the latest %d-step windows of %d series",
+             ref.label, family, len(recurrent), lookback, len(latest.ids))
+
+    # 1. Gradient flow: the model's own layers on the windows a forecast would read, and the probes.
+    inputs = layer_inputs(model, recurrent, latest.inputs)  # name -> [S, L, D_k]
+    layers = {f"{layer.name} (this model)": layer for layer in recurrent}
+    windows = {f"{layer.name} (this model)": inputs[layer.name] for layer in recurrent}
+    units = _units(recurrent[0])
+    notes = []
+    probe_data = _probe_windows(history.data, lookback, horizon, probe_windows, seed) if probe_epochs else None
+    if probe_epochs and probe_data is None:
+        notes.append("probes untrained: the data is too short to cut training windows")
+    x_probe, y_probe = probe_data if probe_data is not None else (latest.inputs["past"], np.zeros((len(latest.ids), horizon)))
+    epochs = probe_epochs if probe_data is not None else 0
+    for kind in PROBE_KINDS:
+        probe = train_probe(kind, x_probe, y_probe, units, epochs=epochs, seed=seed, memory=lookback)
+        layers[PROBE_LABELS[kind]] = probe.get_layer("recurrent")
+        windows[PROBE_LABELS[kind]] = latest.inputs["past"]
+    flow = gradient_flow(layers, windows)
+    flow.notes.append(f"probes: {units} units, {epochs} epoch(s) on {len(x_probe)} windows; "
+                      f"gated probes chrono-initialised up to {lookback} steps")
+    own = tuple(label for label in layers if label.endswith("(this model)"))
+
+    # 2. Gates (GRU layers only).
+    grus = gru_layers(model)
+    traces = {layer.name: read_gates(layer, inputs[layer.name]) for layer in grus}
+    if not grus:
+        notes.append(f"gates are GRU-only: this model's recurrent layers are {family.upper()}; "
+                     "only the gradient-flow plot was made")
+        log.info("%s", notes[-1])
+
+    uid = latest.ids[pick]
+    part = history.data.series(uid)
+    target_window = part[TARGET].to_numpy()[-lookback:]  # the window on the target's own scale
+    window_times = part[TIME].iloc[-lookback:].to_numpy()
+    summary = {
+        "model_uri": ref.uri,
+        "model": ref.label,
+        "family": family,
+        "data": str(data),
+        "series": uid,
+        "window_end": str(window_times[-1]),
+        "lookback": lookback,
+        "units": units,
+        "probe_epochs": epochs,
+        "probe_windows": int(len(x_probe)),
+        "far_gradient_norm": {label: flow.far_mean(label) for label in flow.norms},
+        "gates": {name: trace.summary() for name, trace in traces.items()},
+        "notes": notes,
+    }
+
+    # 3. Files: staged beside the output folder, then renamed into it.
+    with tempfile.TemporaryDirectory(prefix=".diagnose-", dir=output_dir) as staging:
+        staging = Path(staging)
+        plot_gradient_flow(staging / GRADIENT_FLOW_PNG, flow,
+                           title=f"Gradient flow through time: {ref.label} on {len(latest.ids)} window(s)",
+                           highlight=own)
+        flow.to_frame().to_csv(staging / GRADIENT_FLOW_CSV)
+        if traces:
+            plot_gates(staging / GATES_PNG, target_window, traces, sample=pick,
+                       times=[str(t)[:16] for t in window_times], series_label=f"{uid}\n{meta['columns']['target']}",
+                       title=f"GRU gates of {ref.label}, series {uid!r}")
+        (staging / SUMMARY_JSON).write_text(json.dumps(summary, indent=1, default=str))
+        files = _publish(staging, output_dir)
+
+    # 4. MLflow: the model's own run, else a new run in the experiment "diagnostics".
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    run_id = _log_target(client, ref, uri)
+    new_run = run_id is None
+    if new_run:
+        from forecasting.tracking.runs import tracked_run
+
+        experiment_id = ensure_experiment(EXPERIMENT, uri)
+        with tracked_run(experiment_id=experiment_id, run_name=f"diagnose {_short(ref.label)}") as run:
+            run_id = run.info.run_id
+            mlflow.set_tags({"model_uri": ref.uri, "model_family": family, "role": "diagnostics"})
+            mlflow.log_params({"model_uri": ref.uri, "data": str(data), "series": uid,
+                               "probe_epochs": epochs, "seed": seed})
+            mlflow.log_metrics({f"far_grad_{_key(k)}": v for k, v in summary["far_gradient_norm"].items()
+                                if np.isfinite(v)})
+            for path in files:
+                mlflow.log_artifact(str(path), ARTIFACT_PATH)
+    else:
+        for path in files:
+            client.log_artifact(run_id, str(path), ARTIFACT_PATH)
+    log.info("diagnostics of %s logged to run %s under %s/", ref.label, run_id, ARTIFACT_PATH)
+    return DiagnosisResult(ref.label, family, uid, output_dir, files, run_id, new_run, summary, notes)
+
+
+def _key(label: str) -> str:
+    return re.sub(r"[^0-9a-zA-Z_]+", "_", label).strip("_").lower()
+
+
+def _short(label: str, width: int = 80) -> str:
+    return label if len(label) <= width else "…" + label[-(width - 1):]
+
+
