@@ -545,6 +545,9 @@ import mlflow
 import pandas as pd
 from IPython.display import Markdown, display
 
+from forecasting.config import build_config
+from forecasting.data import ID, TARGET, TIME, load_series
+from forecasting.experiments.compare import run_comparison
 from forecasting.tracking.store import default_uri, ui_links, use_store
 
 %matplotlib inline
@@ -596,10 +599,6 @@ MLFLOW_COMPARISON = [
 
     parent = latest_comparison()
     if parent is None:
-        from forecasting.config import build_config
-        from forecasting.data import ID, TARGET, TIME, load_series
-        from forecasting.experiments.compare import run_comparison
-
         print("No finished comparison in this store: running a tiny one first.")
         days = int(os.environ.get("FORECAST_NB_DAYS", "0")) or 60
         recent = load_series("bundled:city-temps").frame.groupby(ID, sort=False).tail(days * 24)
