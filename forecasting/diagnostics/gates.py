@@ -141,14 +141,14 @@ def plot_gates(
     ``series`` is [T] (what the window shows for ``sample``, e.g. the target on its own
     scale); ``traces`` maps a layer name to its `GateTrace` on the same windows.
     """
-    from forecasting.diagnostics.plotting import plt, save
+    from forecasting.diagnostics.plotting import figure, save
 
     series = np.asarray(series, dtype=float)
     steps = len(series)
     rows = 1 + 2 * len(traces)
     heights = [1.3] + [1.0] * (rows - 1)
-    fig, axes = plt.subplots(rows, 1, figsize=(11, 1.4 + 1.9 * rows), sharex=True,
-                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    fig, axes = figure(rows, 1, figsize=(11, 1.4 + 1.9 * rows), sharex=True,
+                       gridspec_kw={"height_ratios": heights}, squeeze=False)
     axes = axes[:, 0]
     x = np.arange(steps)
     axes[0].plot(x, series, color="black", lw=1.4)

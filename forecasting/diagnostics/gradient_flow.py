@@ -289,9 +289,9 @@ def plot_gradient_flow(
     Labels in ``highlight`` (e.g. the trained model's own layers) are drawn thick and solid,
     the others thinner and dashed.
     """
-    from forecasting.diagnostics.plotting import plt, save
+    from forecasting.diagnostics.plotting import figure, save
 
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = figure(figsize=(8, 4.5))
     d = flow.distances
     floor = np.finfo(np.float32).tiny  # a norm that underflowed to 0 stays on the log axis
     for label, norms in flow.norms.items():

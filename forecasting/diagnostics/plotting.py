@@ -1,18 +1,24 @@
-"""Matplotlib on the Agg backend, shared by the diagnostics plots."""
+"""Figures for the diagnostics, drawn without pyplot's global state and saved as PNG by Agg.
+
+Using ``matplotlib.figure.Figure`` directly leaves the caller's backend alone (a notebook
+keeps its inline plots) and needs no display; ``savefig`` renders PNGs with the Agg canvas.
+"""
 
 from __future__ import annotations
 
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-__all__ = ["plt", "save"]
+__all__ = ["figure", "save"]
 
 
-def save(fig, path, tight: bool = True) -> None:
-    """Write ``fig`` as a PNG at ``path`` and free it."""
+def figure(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] = (8.0, 4.5), **subplots_kw):
+    """A new figure and its axes (as ``Figure.subplots`` returns them)."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, **subplots_kw)
+
+
+def save(fig: Figure, path, tight: bool = True) -> None:
+    """Write ``fig`` as a PNG at ``path``."""
     if tight:
         fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    fig.savefig(path, dpi=100, format="png")

@@ -44,6 +44,7 @@ SUMMARY_JSON = "diagnostics.json"
 KERAS_ARTIFACT = "keras_model"
 PROBE_KINDS = ("simple_rnn", "gru", "lstm")
 PROBE_LABELS = {"simple_rnn": "SimpleRNN probe", "gru": "GRU probe", "lstm": "LSTM probe"}
+MAX_WINDOWS = 64  # latest windows the gradient norms are averaged over (the first series, and --series)
 
 
 @dataclass
@@ -124,6 +125,14 @@ def _series_index(ids: list[str], series: str | None, source: str) -> int:
     return ids.index(series)
 
 
+def _measured_rows(n_series: int, pick: int) -> list[int]:
+    """Rows of the latest windows to measure: the first `MAX_WINDOWS` series, always with ``pick``."""
+    rows = list(range(min(n_series, MAX_WINDOWS)))
+    if pick not in rows:
+        rows[-1] = pick
+    return rows
+
+
 def _units(layer) -> int:
     size = layer.cell.state_size
     return int(size[0] if isinstance(size, (list, tuple)) else size)
@@ -192,127 +201,186 @@ def diagnose(
         InputError: a bad model URI, unreadable or unsuitable data, or an unusable output
             folder; nothing is written or logged then.
     """
-    import mlflow
-
-    from forecasting.diagnostics.gates import (
-        gru_layers,
-        layer_inputs,
-        plot_gates,
-        read_gates,
-        recurrent_layers,
-    )
-    from forecasting.diagnostics.gradient_flow import gradient_flow, plot_gradient_flow, train_probe
-    from forecasting.serving.model_ref import fetch_model, read_preprocessing, resolve_model
-    from forecasting.tracking.store import ensure_experiment, use_store
-    from forecasting.windowing.inference import latest_windows
-    from forecasting.windowing.scaling import scaler_from_dict
+    from forecasting.tracking.store import use_store
 
     if probe_epochs < 0 or probe_windows <= 0:
         raise InputError(f"probe epochs must be >= 0 and probe windows > 0, received {probe_epochs}, {probe_windows}")
     uri = use_store(tracking_uri)
+    job = _load(model_uri, data, series, uri)  # every input check happens here, before any output
+    output_dir = _prepare_output(output)
+    log.info("diagnosing %s (%s, %d recurrent layer(s)) on the latest %d-step windows of %d series",
+             job.ref.label, job.family, len(job.recurrent), job.lookback, len(job.latest.ids))
+
+    flow, inputs, notes = _gradient_flow(job, probe_epochs, probe_windows, seed)
+    traces = _gates(job, inputs, notes)
+    summary = _summary(job, flow, traces, notes, data)
+    files = _write_files(job, flow, traces, summary, output_dir)
+    run_id, new_run = _log_files(job, files, summary, data, seed, uri)
+    log.info("diagnostics of %s logged to run %s under %s/", job.ref.label, run_id, ARTIFACT_PATH)
+    return DiagnosisResult(job.ref.label, job.family, job.uid, output_dir, files, run_id, new_run, summary, notes)
+
+
+@dataclass
+class _Job:
+    """A loaded model and the windows it is diagnosed on."""
+
+    ref: object  # forecasting.serving.model_ref.ModelRef
+    meta: dict
+    model: object  # keras.Model
+    recurrent: list
+    history: object  # forecasting.serving.batch.History
+    latest: object  # forecasting.windowing.inference.LatestWindows
+    rows: list[int]  # rows of ``latest`` that are measured
+    pick: int  # index into ``rows`` of the series the gate plot shows
+
+    @property
+    def lookback(self) -> int:
+        return int(self.meta["lookback"])
+
+    @property
+    def horizon(self) -> int:
+        return int(self.meta["horizon"])
+
+    @property
+    def family(self) -> str:
+        return str(self.meta.get("family") or self.recurrent[0].name.split("_")[0])
+
+    @property
+    def uid(self) -> str:
+        return self.latest.ids[self.rows[self.pick]]
+
+    @property
+    def window(self) -> dict[str, np.ndarray]:
+        return {key: value[self.rows] for key, value in self.latest.inputs.items()}  # [W, L, F], [W, H, K]
+
+
+def _load(model_uri: str, data, series: str | None, uri: str) -> _Job:
+    from forecasting.diagnostics.gates import recurrent_layers
+    from forecasting.serving.model_ref import fetch_model, read_preprocessing, resolve_model
+    from forecasting.windowing.inference import latest_windows
+    from forecasting.windowing.scaling import scaler_from_dict
+
     ref = resolve_model(model_uri, uri)
     with tempfile.TemporaryDirectory(prefix="forecast-diagnose-") as tmp:
-        model_dir = fetch_model(ref, Path(tmp) / "model")
+        model_dir = fetch_model(ref, Path(tmp) / "model")  # mlflow.artifacts.download_artifacts
         meta = read_preprocessing(model_dir, ref.uri)
         keras_path = _keras_path(model_dir, ref.uri)
         history = _read_history(data, meta)
         model = _load_keras(keras_path, ref.uri)
-    lookback, horizon = int(meta["lookback"]), int(meta["horizon"])
-    scalers = {uid: scaler_from_dict(s) for uid, s in meta["scalers"].items()}
-    latest = latest_windows(history.data, lookback, horizon, scalers)
-    pick = _series_index(latest.ids, series, str(data))
     recurrent = recurrent_layers(model)
     if not recurrent:
         raise InputError(f"model URI {ref.uri!r}: the model has no recurrent layer to diagnose")
-    family = str(meta.get("family") or recurrent[0].name.split("_")[0])
-    output_dir = _prepare_output(output)
-    log.info("diagnosing %s (%s, %d recurrent layer(s)) on the latest %d-step windows of %d series",
-             ref.label, family, len(recurrent), lookback, len(latest.ids))
+    scalers = {uid: scaler_from_dict(s) for uid, s in meta["scalers"].items()}
+    latest = latest_windows(history.data, int(meta["lookback"]), int(meta["horizon"]), scalers)
+    chosen = _series_index(latest.ids, series, str(data))
+    rows = _measured_rows(len(latest.ids), chosen)
+    return _Job(ref, meta, model, recurrent, history, latest, rows, rows.index(chosen))
 
-    # 1. Gradient flow: the model's own layers on the windows a forecast would read, and the probes.
-    inputs = layer_inputs(model, recurrent, latest.inputs)  # name -> [S, L, D_k]
-    layers = {f"{layer.name} (this model)": layer for layer in recurrent}
-    windows = {f"{layer.name} (this model)": inputs[layer.name] for layer in recurrent}
-    units = _units(recurrent[0])
+
+def _gradient_flow(job: _Job, probe_epochs: int, probe_windows: int, seed: int):
+    """The model's own layers on the windows a forecast reads, beside the three probes."""
+    from forecasting.diagnostics.gates import layer_inputs
+    from forecasting.diagnostics.gradient_flow import gradient_flow, train_probe
+
+    window = job.window
+    inputs = layer_inputs(job.model, job.recurrent, window)  # name -> [W, L, D_k]
+    layers = {f"{layer.name} (this model)": layer for layer in job.recurrent}
+    sequences = {label: inputs[layer.name] for label, layer in layers.items()}
+    units = _units(job.recurrent[0])
     notes = []
-    probe_data = _probe_windows(history.data, lookback, horizon, probe_windows, seed) if probe_epochs else None
+    probe_data = _probe_windows(job.history.data, job.lookback, job.horizon, probe_windows, seed) if probe_epochs else None
     if probe_epochs and probe_data is None:
         notes.append("probes untrained: the data is too short to cut training windows")
-    x_probe, y_probe = probe_data if probe_data is not None else (latest.inputs["past"], np.zeros((len(latest.ids), horizon)))
-    epochs = probe_epochs if probe_data is not None else 0
-    for kind in PROBE_KINDS:
-        probe = train_probe(kind, x_probe, y_probe, units, epochs=epochs, seed=seed, memory=lookback)
+    if probe_data is None:
+        probe_data, epochs = (window["past"], np.zeros((len(job.rows), job.horizon))), 0
+    else:
+        epochs = probe_epochs
+    x_probe, y_probe = probe_data
+    for kind in PROBE_KINDS:  # same size, same data; gated probes start with chrono gate biases
+        probe = train_probe(kind, x_probe, y_probe, units, epochs=epochs, seed=seed, memory=job.lookback)
         layers[PROBE_LABELS[kind]] = probe.get_layer("recurrent")
-        windows[PROBE_LABELS[kind]] = latest.inputs["past"]
-    flow = gradient_flow(layers, windows)
+        sequences[PROBE_LABELS[kind]] = window["past"]
+    flow = gradient_flow(layers, sequences)
     flow.notes.append(f"probes: {units} units, {epochs} epoch(s) on {len(x_probe)} windows; "
-                      f"gated probes chrono-initialised up to {lookback} steps")
-    own = tuple(label for label in layers if label.endswith("(this model)"))
+                      f"gated probes chrono-initialised up to {job.lookback} steps")
+    return flow, inputs, notes
 
-    # 2. Gates (GRU layers only).
-    grus = gru_layers(model)
-    traces = {layer.name: read_gates(layer, inputs[layer.name]) for layer in grus}
+
+def _gates(job: _Job, inputs: dict[str, np.ndarray], notes: list[str]) -> dict:
+    from forecasting.diagnostics.gates import gru_layers, read_gates
+
+    grus = gru_layers(job.model)
     if not grus:
-        notes.append(f"gates are GRU-only: this model's recurrent layers are {family.upper()}; "
+        notes.append(f"gates are GRU-only: this model's recurrent layers are {job.family.upper()}; "
                      "only the gradient-flow plot was made")
         log.info("%s", notes[-1])
+    return {layer.name: read_gates(layer, inputs[layer.name]) for layer in grus}
 
-    uid = latest.ids[pick]
-    part = history.data.series(uid)
-    target_window = part[TARGET].to_numpy()[-lookback:]  # the window on the target's own scale
-    window_times = part[TIME].iloc[-lookback:].to_numpy()
-    summary = {
-        "model_uri": ref.uri,
-        "model": ref.label,
-        "family": family,
+
+def _target_window(job: _Job):
+    part = job.history.data.series(job.uid)
+    return part[TARGET].to_numpy()[-job.lookback:], part[TIME].iloc[-job.lookback:].to_numpy()
+
+
+def _summary(job: _Job, flow, traces: dict, notes: list[str], data) -> dict:
+    _, times = _target_window(job)
+    return {
+        "model_uri": job.ref.uri,
+        "model": job.ref.label,
+        "family": job.family,
         "data": str(data),
-        "series": uid,
-        "window_end": str(window_times[-1]),
-        "lookback": lookback,
-        "units": units,
-        "probe_epochs": epochs,
-        "probe_windows": int(len(x_probe)),
+        "series": job.uid,
+        "window_end": str(times[-1]),
+        "lookback": job.lookback,
+        "windows_measured": len(job.rows),
         "far_gradient_norm": {label: flow.far_mean(label) for label in flow.norms},
         "gates": {name: trace.summary() for name, trace in traces.items()},
-        "notes": notes,
+        "notes": list(notes) + list(flow.notes),
     }
 
-    # 3. Files: staged beside the output folder, then renamed into it.
+
+def _write_files(job: _Job, flow, traces: dict, summary: dict, output_dir: Path) -> list[Path]:
+    """Draw and write everything in a hidden staging folder, then rename each file into place."""
+    from forecasting.diagnostics.gates import plot_gates
+    from forecasting.diagnostics.gradient_flow import plot_gradient_flow
+
+    own = tuple(label for label in flow.norms if label.endswith("(this model)"))
+    values, times = _target_window(job)
     with tempfile.TemporaryDirectory(prefix=".diagnose-", dir=output_dir) as staging:
         staging = Path(staging)
-        plot_gradient_flow(staging / GRADIENT_FLOW_PNG, flow,
-                           title=f"Gradient flow through time: {ref.label} on {len(latest.ids)} window(s)",
-                           highlight=own)
+        plot_gradient_flow(staging / GRADIENT_FLOW_PNG, flow, highlight=own,
+                           title=f"Gradient flow through time: {job.ref.label} on {len(job.rows)} window(s)")
         flow.to_frame().to_csv(staging / GRADIENT_FLOW_CSV)
         if traces:
-            plot_gates(staging / GATES_PNG, target_window, traces, sample=pick,
-                       times=[str(t)[:16] for t in window_times], series_label=f"{uid}\n{meta['columns']['target']}",
-                       title=f"GRU gates of {ref.label}, series {uid!r}")
+            plot_gates(staging / GATES_PNG, values, traces, sample=job.pick, times=[str(t)[:16] for t in times],
+                       series_label=f"{job.uid}\n{job.meta['columns']['target']}",
+                       title=f"GRU gates of {job.ref.label}, series {job.uid!r}")
         (staging / SUMMARY_JSON).write_text(json.dumps(summary, indent=1, default=str))
-        files = _publish(staging, output_dir)
+        return _publish(staging, output_dir)
 
-    # 4. MLflow: the model's own run, else a new run in the experiment "diagnostics".
+
+def _log_files(job: _Job, files: list[Path], summary: dict, data, seed: int, uri: str) -> tuple[str, bool]:
+    """Log under ``diagnostics/`` in the model's run, or in a new run of the experiment ``diagnostics``."""
+    import mlflow
+
+    from forecasting.tracking.runs import tracked_run
+    from forecasting.tracking.store import ensure_experiment
+
     client = mlflow.MlflowClient(tracking_uri=uri)
-    run_id = _log_target(client, ref, uri)
-    new_run = run_id is None
-    if new_run:
-        from forecasting.tracking.runs import tracked_run
-
-        experiment_id = ensure_experiment(EXPERIMENT, uri)
-        with tracked_run(experiment_id=experiment_id, run_name=f"diagnose {_short(ref.label)}") as run:
-            run_id = run.info.run_id
-            mlflow.set_tags({"model_uri": ref.uri, "model_family": family, "role": "diagnostics"})
-            mlflow.log_params({"model_uri": ref.uri, "data": str(data), "series": uid,
-                               "probe_epochs": epochs, "seed": seed})
-            mlflow.log_metrics({f"far_grad_{_key(k)}": v for k, v in summary["far_gradient_norm"].items()
-                                if np.isfinite(v)})
-            for path in files:
-                mlflow.log_artifact(str(path), ARTIFACT_PATH)
-    else:
+    run_id = _log_target(client, job.ref, uri)
+    if run_id is not None:
         for path in files:
             client.log_artifact(run_id, str(path), ARTIFACT_PATH)
-    log.info("diagnostics of %s logged to run %s under %s/", ref.label, run_id, ARTIFACT_PATH)
-    return DiagnosisResult(ref.label, family, uid, output_dir, files, run_id, new_run, summary, notes)
+        return run_id, False
+    experiment_id = ensure_experiment(EXPERIMENT, uri)
+    with tracked_run(experiment_id=experiment_id, run_name=f"diagnose {_short(job.ref.label)}") as run:
+        mlflow.set_tags({"model_uri": job.ref.uri, "model_family": job.family, "role": "diagnostics"})
+        mlflow.log_params({"model_uri": job.ref.uri, "data": str(data), "series": job.uid, "seed": seed})
+        mlflow.log_metrics({f"far_grad_{_key(k)}": v for k, v in summary["far_gradient_norm"].items()
+                            if np.isfinite(v)})
+        for path in files:
+            mlflow.log_artifact(str(path), ARTIFACT_PATH)
+        return run.info.run_id, True
 
 
 def _key(label: str) -> str:

@@ -149,6 +149,22 @@ def test_a_model_without_a_run_in_the_store_gets_a_new_diagnostics_run(registere
     assert {"gradient_flow.png", "gates.png"} <= names
 
 
+@pytest.mark.parametrize("kind", ["parquet", "bundled"])
+def test_parquet_and_bundled_history_are_accepted(registered, tmp_path, capsys, kind):
+    if kind == "parquet":
+        data = tmp_path / "history.parquet"
+        registered.frame.to_parquet(data, index=False)
+        first = "a"
+    else:
+        data, first = "bundled:city-temps", "san_francisco"  # same columns and frequency as the test model
+    output = tmp_path / "diag"
+    code = main(["diagnose", "--model", registered.uri("gru"), "--data", str(data), "--output", str(output),
+                 "--tracking-uri", registered.tracking_uri, "--probe-epochs", "0"])
+    assert code == 0, capsys.readouterr().err
+    assert f"on the latest window of '{first}'" in capsys.readouterr().out
+    assert (output / "gates.png").read_bytes()[:8] == PNG
+
+
 def _bad_cases(reg: Registered, folder: Path) -> dict[str, tuple[list[str], str]]:
     no_target = folder / "no-target.csv"
     reg.frame.drop(columns=["y"]).to_csv(no_target, index=False)
