@@ -162,7 +162,7 @@ GRU_WITH_MATRICES = [
     show("b_z", b_z)
     """),
     md("""
-    ## Step 1 of the first sequence, one equation at a time
+    ## The first step (t = 0) of the first sequence, one equation at a time
 
     At the first step the state is zero, so only the input and the bias count. Because `X_0`
     is one-hot, `X_0 W_z` simply picks the row of `W_z` that belongs to each row's character.
@@ -298,8 +298,8 @@ GRU_WITH_MATRICES = [
     print("\\nnaive softmax of [1000, 999, 998]:", naive, "  stable:", softmax(big))
     """),
     md("""
-    The untrained weights give roughly uniform probabilities; training would adjust all the
-    matrices above so that, after `M`, the probability of `a` approaches 1.
+    With untrained weights the probabilities have nothing to do with the text; training would
+    adjust all the matrices above so that, after `M`, the probability of `a` approaches 1.
 
     ## The Keras default: `reset_after=True`
 
@@ -698,11 +698,11 @@ MLFLOW_COMPARISON = [
 
     Start the UI on the same store with `forecast ui` (or
     `mlflow ui --backend-store-uri <store>`). Recent MLflow versions open on a **GenAI** view
-    (traces, prompts), where training runs do not show. Go straight to the training runs with
-    the experiment's runs page `/#/experiments/<ID>/runs`, expand the parent run to see its two
-    children, and tick both children → **Compare** for the compare-runs page (parameters side
-    by side, and the learning curves under *Metrics* with the step as x axis). The links below
-    open those pages directly.
+    (traces, prompts, evaluations), not on the training runs. Go straight to the experiment's
+    runs page `/#/experiments/<ID>/runs`, expand the parent run to see its two children, and
+    tick both children → **Compare** for the compare-runs page (parameters side by side, and
+    the learning curves under *Metrics* with the step as x axis). The links below open those
+    pages directly.
     """),
     code("""
     run_ids = [children[f].info.run_id for f in ("lstm", "gru") if f in children]
@@ -784,7 +784,7 @@ VANISHING = [
     $$\\frac{\\partial h_k}{\\partial h_{k-1}} = z_k + (1 - z_k)\\,\\frac{\\partial \\tilde h_k}{\\partial h_{k-1}},
     \\qquad \\frac{\\partial \\tilde h_k}{\\partial h_{k-1}} = (1 - \\tilde h_k^2)\\,(W_{hh} \\odot r_k)$$
 
-    (plus the smaller terms through the gates' own dependence on $h_{k-1}$). Two limits:
+    (plus terms through the gates' own dependence on $h_{k-1}$, left out here). Two limits:
 
     * **z → 1**: the factor is 1 whatever the candidate does. The state is copied, and the
       gradient passes through the step unchanged: long dependencies survive.
@@ -873,7 +873,7 @@ VANISHING = [
       window, and it solves the task (test error close to 0): units with z near 1 copy the
       state forward. The LSTM, whose memory cell plays the same role, follows it;
     * the **GRU with zero gate biases** starts with z ≈ 0.5, i.e. a factor of about
-      0.5 + 0.5 · (candidate slope) per step, so its gradient at 80 steps is smaller still, and
+      0.5 + 0.5 · (candidate slope) per step, so its gradient at the far end is smaller still, and
       a short training does not open the gate: it must *learn* to stay open, and the
       initialisation decides how much of that is already done. Keras's LSTM has the same device
       built in (its forget-gate bias starts at 1).

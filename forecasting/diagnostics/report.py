@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from forecasting.data import TARGET, TIME
 from forecasting.errors import DataError, InputError
@@ -330,7 +331,7 @@ def _summary(job: _Job, flow, traces: dict, notes: list[str], data) -> dict:
         "family": job.family,
         "data": str(data),
         "series": job.uid,
-        "window_end": str(times[-1]),
+        "window_end": pd.Timestamp(times[-1]).isoformat(),
         "lookback": job.lookback,
         "windows_measured": len(job.rows),
         "far_gradient_norm": {label: flow.far_mean(label) for label in flow.norms},
