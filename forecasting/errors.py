@@ -18,3 +18,10 @@ class DataError(InputError):
 
 class ConfigError(InputError):
     """A pipeline config or command-line value that is invalid."""
+
+
+class JobFailed(RuntimeError):
+    """A job that ran into a problem the user can act on (e.g. training diverged).
+
+    Not a bug and not bad input: the CLI prints one line and exits with status 1.
+    """

@@ -20,7 +20,7 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
 
 from forecasting import __version__  # noqa: E402
-from forecasting.errors import InputError  # noqa: E402
+from forecasting.errors import InputError, JobFailed  # noqa: E402
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -72,8 +72,10 @@ def _configure_logging(verbose: bool) -> None:
         datefmt="%H:%M:%S",
         stream=sys.stderr,
     )
-    for noisy in ("mlflow", "alembic", "urllib3", "py4j", "apscheduler.executors", "absl", "tensorflow"):
+    for noisy in ("mlflow", "alembic", "urllib3", "py4j", "apscheduler.executors", "absl"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not verbose:  # tf.function retracing advice is for library authors, not for users
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except JobFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

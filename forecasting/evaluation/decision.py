@@ -64,7 +64,11 @@ def decide(
     considerable = gain > rule.tolerance
     significant = p < rule.alpha
     lstm_wins = considerable and significant
-    numbers = f"LSTM {m} {lstm_score:.3f} vs GRU {m} {gru_score:.3f} ({gain:+.1%} for the LSTM, {rule.test} p={p:.3g})"
+    direction = "lower" if gain >= 0 else "higher"
+    numbers = (
+        f"LSTM {m} {lstm_score:.3f} vs GRU {m} {gru_score:.3f} "
+        f"(the LSTM's is {abs(gain):.1%} {direction}, {rule.test} p={p:.3g})"
+    )
     if lstm_wins:
         reason = (
             f"LSTM kept: {numbers} is better by more than the {rule.tolerance:.0%} tolerance "
@@ -84,6 +88,12 @@ def decide(
     base_ok = math.isfinite(baseline_score)
     lstm_beats = base_ok and lstm_score < baseline_score
     gru_beats = base_ok and gru_score < baseline_score
+    winner_beats = lstm_beats if winner == "lstm" else gru_beats
+    if base_ok and (lstm_beats or gru_beats) and not winner_beats:
+        reason += (
+            f" Note: the {winner.upper()} does not beat seasonal naive ({m} {baseline_score:.3f}); "
+            f"only the {'GRU' if winner == 'lstm' else 'LSTM'} does."
+        )
     if base_ok and not (lstm_beats or gru_beats):
         winner = "lstm" if lstm_score < gru_score else "gru"
         reason = (

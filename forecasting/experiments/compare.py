@@ -18,6 +18,7 @@ import keras
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.exceptions import MlflowException
 
 from forecasting.config import PipelineConfig
 from forecasting.data import Columns, SeriesData, load_series
@@ -143,25 +144,31 @@ def comparison_table(results: dict[str, FamilyResult], baselines: dict[str, Back
 
 def register(result: ComparisonResult, winner: str, beats_baseline: bool) -> None:
     client = mlflow.MlflowClient()
+    try:
+        client.create_registered_model(result.model_name)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
     for family, r in result.families.items():
-        version = mlflow.register_model(r.model_uri, result.model_name)
-        r.version = version.version
         alias = CHAMPION if family == winner else CHALLENGER
-        client.set_registered_model_alias(result.model_name, alias, version.version)
-        for key, value in {
+        tags = {
             "model_family": family, "gru_impl": r.gru_impl, "comparison_run_id": result.parent_run_id,
             "beats_seasonal_naive": str(beats_baseline if family == winner else ""), "alias_at_registration": alias,
-        }.items():
-            if value:
-                client.set_model_version_tag(result.model_name, version.version, key, value)
-        log.info("registered %s version %s as %s", result.model_name, version.version, alias)
+        }
+        version = client.create_model_version(
+            result.model_name, r.model_uri, run_id=r.run_id, tags={k: v for k, v in tags.items() if v},
+            model_id=r.model_uri.removeprefix("models:/"),
+        )
+        r.version = version.version
+        client.set_registered_model_alias(result.model_name, alias, r.version)
+        log.info("registered %s version %s as %s", result.model_name, r.version, alias)
 
 
 def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
     """Run the whole LSTM-then-GRU comparison described by ``cfg``."""
+    data, windowed = prepare(cfg)  # bad input stops here, before anything is written to the store
     uri = use_store(cfg.mlflow.tracking_uri)
     experiment_id = ensure_experiment(cfg.mlflow.experiment, uri)
-    data, windowed = prepare(cfg)
     period = cfg.rule.seasonal_period or seasonal_period(data.freq)
     rule = Rule(cfg.rule.metric, cfg.rule.tolerance, cfg.rule.alpha, cfg.rule.test)
     with sigterm_as_interrupt(), tracked_run(experiment_id=experiment_id, run_name=f"{cfg.name}: lstm vs gru") as parent:

@@ -16,7 +16,9 @@ _PERIODS = {
     pd.Timedelta(days=1): 7,
     pd.Timedelta(days=7): 52,
 }
-_CALENDAR_PERIODS = {"M": 12, "Q": 4, "Y": 1, "A": 1}
+# Offsets without a fixed length, by the first letter of their rule code (business-day
+# variants such as "BMS" count like their calendar twin).
+_CALENDAR_PERIODS = {"W": 52, "M": 12, "Q": 4, "Y": 1, "A": 1}
 
 
 def seasonal_period(freq: str) -> int:
@@ -25,7 +27,10 @@ def seasonal_period(freq: str) -> int:
     try:
         step = pd.Timedelta(offset)
     except (ValueError, TypeError):
-        return _CALENDAR_PERIODS.get(offset.name[0], 1)
+        base = offset.name.split("-")[0]
+        if base in ("B", "C"):  # business days: a working week
+            return 5
+        return _CALENDAR_PERIODS.get(base.lstrip("BC")[:1], 1)
     return _PERIODS.get(step, 1)
 
 

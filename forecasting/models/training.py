@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-from forecasting.errors import ConfigError
+from forecasting.errors import ConfigError, JobFailed
 from forecasting.windowing import WindowedData
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class TrainResult:
     stopped_early: bool = False
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(JobFailed):
     """The loss became NaN or infinite."""
 
 
@@ -89,6 +89,7 @@ def train(
         epochs=budget.max_epochs,
         callbacks=[stop, _EpochCallback(on_epoch)],
         verbose=verbosity() if verbose is None else verbose,
+        shuffle=False,  # the training dataset shuffles itself; Keras cannot shuffle a tf.data.Dataset
     )
     seconds = time.perf_counter() - started
     loss = [float(v) for v in history.history["loss"]]

@@ -15,7 +15,6 @@ import yaml
 from mlflow.entities import ViewType
 
 from forecasting.cli import main
-from forecasting.models.training import TrainingDiverged
 from forecasting.tracking.runs import REASON_TAG
 from forecasting.tracking.store import sqlite_path
 
@@ -157,11 +156,14 @@ def test_the_real_command_prints_exactly_one_line(pipeline, fresh_store, tmp_pat
     assert all_runs(fresh_store) == []
 
 
-def test_diverging_training_ends_every_run_failed_with_its_reason(pipeline, fresh_store):
-    """A learning rate so large that the loss overflows: training stops at the first epoch."""
+def test_diverging_training_ends_every_run_failed_with_its_reason(pipeline, fresh_store, capsys):
+    """A learning rate so large that the loss overflows: training stops at the first epoch,
+    the user gets one line and exit status 1 (not bad input, not a traceback)."""
     path = pipeline(_set("training", "learning_rate", 1e25), lengths=SHORT)
-    with pytest.raises(TrainingDiverged, match="lower the learning rate"):
-        main(["run", str(path)])
+    assert main(["run", str(path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: loss is ") and err[-1].endswith("at epoch 1: lower the learning rate"), err
+    assert not any("Traceback" in line for line in err)
     runs = all_runs(fresh_store)
     by_name = {r.info.run_name: r for r in runs}
     assert sorted(by_name) == ["experiments-test: lstm vs gru", "lstm"], "the GRU never started"

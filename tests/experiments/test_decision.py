@@ -69,7 +69,7 @@ def test_lstm_kept_when_considerably_and_significantly_better(test):
     assert d.beats_baseline is True
     assert d.reason.startswith("LSTM kept")
     _assert_reason_has_scores(d.reason, 0.80, 1.00)
-    assert "+20.0% for the LSTM" in d.reason
+    assert "the LSTM's is 20.0% lower" in d.reason
 
 
 @pytest.mark.parametrize(

@@ -159,7 +159,8 @@ def test_baseline_backtest_indexes_the_windows_of_the_data():
 
 @pytest.mark.parametrize(
     ("freq", "period"),
-    [("h", 24), ("D", 7), ("15min", 96), ("MS", 12), ("30min", 48), ("QS", 4)],
+    [("h", 24), ("D", 7), ("15min", 96), ("MS", 12), ("30min", 48), ("QS", 4), ("W", 52), ("W-MON", 52),
+     ("B", 5), ("BMS", 12), ("YE", 1)],
 )
 def test_seasonal_period(freq, period):
     assert seasonal_period(freq) == period
