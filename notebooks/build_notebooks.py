@@ -75,7 +75,7 @@ GRU_WITH_MATRICES = [
     code("""
     import numpy as np
 
-    from forecasting.cli.quiet import import_tensorflow_quietly
+    from forecasting.quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()  # keep TensorFlow's native start-up lines out of the outputs
     np.set_printoptions(precision=3, suppress=True)
@@ -341,13 +341,12 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from forecasting.cli.quiet import import_tensorflow_quietly
+from forecasting.quiet import import_tensorflow_quietly
 
 # Quiet start: TensorFlow's native start-up lines, its retracing notices, progress-bar warnings.
 import_tensorflow_quietly()
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
 warnings.filterwarnings("ignore", message="IProgress not found")
-warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed.*")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 import matplotlib.pyplot as plt
@@ -531,13 +530,12 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from forecasting.cli.quiet import import_tensorflow_quietly
+from forecasting.quiet import import_tensorflow_quietly
 
 # Quiet start: TensorFlow's native start-up lines, its retracing notices, progress-bar warnings.
 import_tensorflow_quietly()
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
 warnings.filterwarnings("ignore", message="IProgress not found")
-warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed.*")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 import matplotlib.pyplot as plt
@@ -725,13 +723,12 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from forecasting.cli.quiet import import_tensorflow_quietly
+from forecasting.quiet import import_tensorflow_quietly
 
 # Quiet start: TensorFlow's native start-up lines, its retracing notices, progress-bar warnings.
 import_tensorflow_quietly()
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
 warnings.filterwarnings("ignore", message="IProgress not found")
-warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed.*")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 import keras

@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     _configure_logging(args.verbose)
     if getattr(args, "needs_tensorflow", False) and not args.verbose:
-        from forecasting.cli.quiet import import_tensorflow_quietly
+        from forecasting.quiet import import_tensorflow_quietly
 
         import_tensorflow_quietly()
     try:

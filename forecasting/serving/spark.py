@@ -30,6 +30,7 @@ import pandas as pd
 
 from forecasting.data import ID
 from forecasting.data.schema import Columns
+from forecasting.quiet import stderr_fd_silenced
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +67,8 @@ def _stderr_silenced():
     if log.isEnabledFor(logging.DEBUG):
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    with stderr_fd_silenced():
+        yield
 
 
 def spark_session(master: str | None = None, work_dir: Path | None = None, app_name: str = "forecast-predict"):
