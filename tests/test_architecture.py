@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "experiments": {"config", "data", "evaluation", "models", "tracking", "windowing"},
     "serving": {"data", "tracking", "windowing"},
     "diagnostics": {"data", "layers", "models", "serving", "tracking", "windowing"},
-    "benchmark": {"layers", "tracking"},
+    "benchmark": {"data", "evaluation", "layers", "models", "tracking", "windowing"},
     "cli": {"*"},
 }
 

@@ -53,7 +53,7 @@ def evaluate(name: str, data: WindowedData, forecasts: np.ndarray, period: int) 
     for k in np.unique(test.fold):
         sel = test.fold == k
         per_fold_series = per_series(data.ids, test.series[sel], y[sel], forecasts[sel], scales)
-        folds[int(k)] = aggregate(per_fold_series)[0]
+        folds[int(k)] = aggregate(per_fold_series, warn=False)[0]  # reported above
     per_fold = pd.DataFrame.from_dict(folds, orient="index").rename_axis("fold")
     errors = window_scaled_errors(y, forecasts, test.series, scales)
     return Backtest(name, forecasts, table, summary, per_fold, errors, undefined)

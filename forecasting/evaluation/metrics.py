@@ -58,10 +58,13 @@ def per_series(
     return pd.DataFrame.from_dict(rows, orient="index", columns=list(METRICS))
 
 
-def aggregate(table: pd.DataFrame, label: str = "") -> tuple[dict[str, float], dict[str, list[str]]]:
-    """Mean over series (M4 style) and, per metric, the series for which it is undefined."""
+def aggregate(
+    table: pd.DataFrame, label: str = "", warn: bool = True
+) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """Mean over series (M4 style) and, per metric, the series for which it is undefined
+    (logged once as a warning unless ``warn`` is False, e.g. for a subset already reported)."""
     undefined = {m: list(table.index[table[m].isna()]) for m in METRICS if table[m].isna().any()}
-    for metric, ids in undefined.items():
+    for metric, ids in undefined.items() if warn else ():
         log.warning("%s%s is undefined for series %s and left out of the mean", label and f"{label}: ", metric, ids)
     means = {m: float(table[m].mean()) if table[m].notna().any() else float("nan") for m in METRICS}
     return means, undefined
