@@ -100,6 +100,7 @@ def _train_family(
             )
 
         result = train(model, windowed, budget, on_epoch=on_epoch)
+        mlflow.log_metric("val_loss", result.initial_val_loss, step=0)  # the untrained model: the curve's start
         bt = model_backtest(family, model, windowed, period)
         mlflow.log_metrics({f"backtest_{k}": v for k, v in bt.summary.items() if np.isfinite(v)})
         for k, row in bt.per_fold.iterrows():
@@ -110,6 +111,7 @@ def _train_family(
             "inference_ms_per_window": bt.inference_ms_per_window,
             "epochs_trained": len(result.loss),
             "best_epoch": result.best_epoch,
+            "initial_val_loss": result.initial_val_loss,
         })
         if bt.undefined:
             mlflow.set_tag("undefined_metrics", json.dumps(bt.undefined))
@@ -119,7 +121,7 @@ def _train_family(
             plots.forecasts_vs_actuals(tmp / "forecasts.png", windowed, {family.upper(): bt.forecasts},
                                        title=f"{family.upper()} forecasts vs actuals")
             plots.learning_curve(tmp / "learning_curve.png", result.loss, result.val_loss, result.best_epoch,
-                                 f"{family.upper()} learning curve")
+                                 f"{family.upper()} learning curve", result.initial_val_loss)
             mlflow.log_artifacts(str(tmp))
         info = log_forecaster(model, data, windowed, family, impl)
     return FamilyResult(family, impl, bt, result, model.count_params(), run.info.run_id, info.model_uri), model

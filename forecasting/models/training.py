@@ -37,11 +37,15 @@ class TrainBudget:
 
 @dataclass
 class TrainResult:
+    """Per-epoch losses; ``best_epoch`` is the epoch whose weights were kept, 0 meaning the
+    starting weights (no epoch improved on them on the validation windows)."""
+
     loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     best_epoch: int = 0
     seconds: float = 0.0
     stopped_early: bool = False
+    initial_val_loss: float = float("nan")
 
 
 class TrainingDiverged(JobFailed):
@@ -83,9 +87,15 @@ def train(
         monitor="val_loss", patience=budget.patience, restore_best_weights=True
     )
     started = time.perf_counter()
+    val_data = val_w.dataset(budget.batch_size)
+    # The starting point is a candidate too: with a skip connection and a zero-initialised head
+    # the untrained network *is* the naive forecast it corrects, and training that only makes
+    # it worse on the validation windows should not be kept.
+    initial_val_loss = float(model.evaluate(val_data, verbose=0, return_dict=True)["loss"])
+    initial_weights = model.get_weights()
     history = model.fit(
         train_w.dataset(budget.batch_size, shuffle=True, seed=budget.seed),
-        validation_data=val_w.dataset(budget.batch_size),
+        validation_data=val_data,
         epochs=budget.max_epochs,
         callbacks=[stop, _EpochCallback(on_epoch)],
         verbose=verbosity() if verbose is None else verbose,
@@ -94,9 +104,17 @@ def train(
     seconds = time.perf_counter() - started
     loss = [float(v) for v in history.history["loss"]]
     val_loss = [float(v) for v in history.history["val_loss"]]
-    best = int(np.argmin(val_loss))
-    log.info(
-        "%s: %d epochs in %.1fs, best validation loss %.4f at epoch %d",
-        model.name, len(loss), seconds, val_loss[best], best + 1,
-    )
-    return TrainResult(loss, val_loss, best + 1, seconds, stopped_early=len(loss) < budget.max_epochs)
+    best_epoch = int(np.argmin(val_loss)) + 1
+    if val_loss[best_epoch - 1] >= initial_val_loss:
+        model.set_weights(initial_weights)
+        best_epoch = 0
+        log.warning(
+            "%s: no epoch improved on the starting weights' validation loss %.4f (best %.4f); "
+            "keeping the starting weights", model.name, initial_val_loss, min(val_loss),
+        )
+    else:
+        log.info(
+            "%s: %d epochs in %.1fs, best validation loss %.4f at epoch %d (%.4f before training)",
+            model.name, len(loss), seconds, val_loss[best_epoch - 1], best_epoch, initial_val_loss,
+        )
+    return TrainResult(loss, val_loss, best_epoch, seconds, len(loss) < budget.max_epochs, initial_val_loss)

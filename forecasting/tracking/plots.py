@@ -46,12 +46,20 @@ def forecasts_vs_actuals(path, data, forecasts: dict[str, np.ndarray], n_series:
     _save(fig, path)
 
 
-def learning_curve(path, loss: list[float], val_loss: list[float], best_epoch: int, title: str) -> None:
+def learning_curve(
+    path, loss: list[float], val_loss: list[float], best_epoch: int, title: str,
+    initial_val_loss: float = float("nan"),
+) -> None:
+    """Train and validation loss per epoch; epoch 0 is the untrained model's validation loss."""
     fig, ax = plt.subplots(figsize=(7, 4))
     epochs = np.arange(1, len(loss) + 1)
     ax.plot(epochs, loss, marker="o", label="train loss (MSE, scaled)")
-    ax.plot(epochs, val_loss, marker="o", label="validation loss")
-    ax.axvline(best_epoch, color="0.5", ls="--", lw=1, label=f"best epoch {best_epoch} (weights restored)")
+    if np.isfinite(initial_val_loss):
+        ax.plot(np.arange(0, len(val_loss) + 1), [initial_val_loss, *val_loss], marker="o", label="validation loss")
+    else:
+        ax.plot(epochs, val_loss, marker="o", label="validation loss")
+    kept = f"best epoch {best_epoch} (weights restored)" if best_epoch else "starting weights kept (no epoch improved)"
+    ax.axvline(best_epoch, color="0.5", ls="--", lw=1, label=kept)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.set_yscale("log")

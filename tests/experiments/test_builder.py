@@ -128,3 +128,32 @@ def test_invalid_spec_names_the_value(kwargs, message):
     with pytest.raises(ConfigError) as err:
         ModelSpec(**kwargs)
     assert message in str(err.value)
+
+
+def test_training_that_only_hurts_keeps_the_starting_weights(caplog):
+    """Validation and test are a pure daily cycle, which the seasonal skip already forecasts
+    exactly; the training part is that cycle plus noise, so every epoch can only fit noise.
+    The untrained network (= seasonal naive) must be what is kept, not the least bad epoch."""
+    import pandas as pd
+
+    from forecasting.data import load_series
+    from forecasting.evaluation.backtest import baseline_backtest, model_backtest
+    from forecasting.models.training import TrainBudget, train
+    from forecasting.windowing import WindowSpec, make_windows
+
+    n = 24 * 40
+    times = pd.date_range("2024-01-01", periods=n, freq="h")
+    y = 10.0 + np.sin(2 * np.pi * np.arange(n) / 24)
+    noisy = int(n * 0.45)  # the validation windows and their look-backs are clean
+    y[:noisy] += np.random.default_rng(0).normal(0, 1.0, noisy)
+    data = load_series(pd.DataFrame({"ds": times, "y": y}), name="cycle")
+    windowed = make_windows(data, WindowSpec(lookback=48, horizon=12, val_fraction=0.15, test_fraction=0.25))
+    keras.utils.set_random_seed(0)
+    model = build_forecaster(ModelSpec(cell="gru", units=16, skip="seasonal"), 48, 12, windowed.n_features,
+                             windowed.n_calendar, 24)
+    result = train(model, windowed, TrainBudget(max_epochs=3, patience=3, batch_size=32, learning_rate=0.01))
+    assert result.best_epoch == 0, result
+    assert min(result.val_loss) > result.initial_val_loss
+    assert "keeping the starting weights" in caplog.text
+    kept = model_backtest("gru", model, windowed, 24).forecasts
+    np.testing.assert_allclose(kept, baseline_backtest("seasonal_naive", windowed, 24).forecasts, atol=1e-4)

@@ -77,9 +77,10 @@ def test_one_train_and_val_loss_per_epoch(store, comparison, family):
     training = comparison.result.families[family].training
     epochs = int(run.data.metrics["epochs_trained"])
     assert epochs == len(training.loss) >= 1
-    for key, values in (("train_loss", training.loss), ("val_loss", training.val_loss)):
+    curves = (("train_loss", training.loss, 1), ("val_loss", [training.initial_val_loss, *training.val_loss], 0))
+    for key, values, first_step in curves:  # validation starts at step 0: the untrained model
         history = sorted(client.get_metric_history(run.info.run_id, key), key=lambda m: m.step)
-        assert [m.step for m in history] == list(range(1, epochs + 1)), key
+        assert [m.step for m in history] == list(range(first_step, epochs + 1)), key
         np.testing.assert_allclose([m.value for m in history], values, rtol=1e-6, err_msg=key)
 
 
