@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from forecasting.cli.options import add_model_option, add_tracking_uri_option
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -13,8 +15,7 @@ def register(subparsers) -> None:
         "The PNGs go to --output and are logged under diagnostics/ in the model's MLflow run "
         "(or in a new run of the experiment diagnostics when the model has no run in the store).",
     )
-    p.add_argument("--model", required=True, metavar="URI",
-                   help="models:/NAME@ALIAS, models:/NAME/VERSION, runs:/RUN_ID/PATH or a local model folder")
+    add_model_option(p)
     p.add_argument("--data", required=True, metavar="PATH",
                    help="history (CSV or Parquet) with the training file's columns, or bundled:city-temps")
     p.add_argument("--output", required=True, metavar="DIR", help="folder for the plots and the numbers")
@@ -22,8 +23,7 @@ def register(subparsers) -> None:
     p.add_argument("--probe-epochs", type=int, default=3, metavar="N",
                    help="training epochs of the SimpleRNN/GRU/LSTM probes (default 3; 0 = untrained)")
     p.add_argument("--seed", type=int, default=0, help="seed of the probes (default 0)")
-    p.add_argument("--tracking-uri", default=None, metavar="URI",
-                   help="MLflow store (default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db)")
+    add_tracking_uri_option(p)
     p.set_defaults(func=run, needs_tensorflow=True)
 
 

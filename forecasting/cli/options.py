@@ -37,3 +37,21 @@ def add_data_options(parser: argparse.ArgumentParser, required: bool = True) -> 
 def columns_from(args: argparse.Namespace) -> Columns:
     cov = tuple(args.covariates) if args.covariates is not None else None
     return Columns(id=args.id_col, time=args.time_col, target=args.target, covariates=cov)
+
+
+def add_model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        required=True,
+        metavar="URI",
+        help="models:/NAME@ALIAS, models:/NAME/VERSION, runs:/RUN_ID/PATH or a local model folder",
+    )
+
+
+def add_tracking_uri_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tracking-uri",
+        default=None,
+        metavar="URI",
+        help="MLflow store (default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db)",
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from forecasting.cli.options import add_model_option, add_tracking_uri_option
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -11,8 +13,7 @@ def register(subparsers) -> None:
         "The output (CSV or Parquet, by extension) and its lineage sidecar <output>.lineage.json "
         "are written atomically; the prediction is an MLflow run in experiment batch-predictions.",
     )
-    p.add_argument("--model", required=True, metavar="URI",
-                   help="models:/NAME@ALIAS, models:/NAME/VERSION, runs:/RUN_ID/PATH or a local model folder")
+    add_model_option(p)
     p.add_argument("--data", required=True, metavar="PATH",
                    help="history in long format (CSV or Parquet) with the training file's column names")
     p.add_argument("--output", required=True, metavar="PATH", help="forecast file: .csv or .parquet")
@@ -21,8 +22,7 @@ def register(subparsers) -> None:
     p.add_argument("--engine", default="local", choices=["local", "spark"],
                    help="score in this process or on Spark, one group per series (default local)")
     p.add_argument("--spark-master", default=None, metavar="URL", help="Spark master for --engine spark (default local[*])")
-    p.add_argument("--tracking-uri", default=None, metavar="URI",
-                   help="MLflow store (default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db)")
+    add_tracking_uri_option(p)
     p.set_defaults(func=run, needs_tensorflow=True)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from forecasting.cli.options import add_model_option, add_tracking_uri_option
+
 EXAMPLE_TEMPLATE = "forecasts/{as_of:%Y%m%d%H}.parquet"
 
 
@@ -26,15 +28,14 @@ def register(subparsers) -> None:
     add.add_argument("name", help="schedule name (letters, digits, '.', '_', '-')")
     add.add_argument("--cron", required=True, metavar="EXPR",
                      help='crontab line, e.g. "0 6 * * *" (6 fields: seconds first), in UTC unless --timezone')
-    add.add_argument("--model", required=True, metavar="URI", help="models:/NAME@ALIAS, models:/NAME/VERSION, ...")
+    add_model_option(add)
     add.add_argument("--data", required=True, metavar="PATH", help="history file read at each run")
     add.add_argument("--output", required=True, metavar="TEMPLATE",
                      help=f"output path; may contain the as-of time, e.g. {EXAMPLE_TEMPLATE.replace('%', '%%')}")
     add.add_argument("--timezone", default="UTC", metavar="TZ", help="time zone of the cron expression (default UTC)")
     add.add_argument("--misfire-grace-time", type=int, default=DEFAULT_MISFIRE_GRACE, metavar="S",
                      help=f"run a late job if it is at most S seconds late (default {DEFAULT_MISFIRE_GRACE})")
-    add.add_argument("--tracking-uri", default=None, metavar="URI",
-                     help="MLflow store (default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db)")
+    add_tracking_uri_option(add)
     add.set_defaults(func=run_add)
 
     ls = sub.add_parser("list", parents=[state], help="schedules with their next run and last outcome")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from forecasting.cli.options import add_tracking_uri_option
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("ui", help="start the MLflow UI on the project's store")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
-    p.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db")
+    add_tracking_uri_option(p)
     p.set_defaults(func=run)
 
 
