@@ -58,7 +58,7 @@ def parse_times(raw: pd.Series, source: str, column: str, rows: pd.Series) -> pd
         except (ValueError, TypeError):
             parsed = pd.to_datetime(text, errors="coerce", utc=True)
         if parsed.dtype == object:  # mixed UTC offsets, e.g. across a DST change
-            parsed = pd.to_datetime(text, errors="coerce", utc=True)
+            parsed = _mixed_offsets(text, source, column)
         if parsed.isna().any():  # the format inferred from row 1 may not fit every row
             utc = getattr(parsed.dt, "tz", None) is not None
             try:
@@ -71,6 +71,25 @@ def parse_times(raw: pd.Series, source: str, column: str, rows: pd.Series) -> pd
             f"{source}: column {column!r}: unparsable timestamp {_shown(raw[at])} at row {rows[at]}"
         )
     return parsed
+
+
+_UTC_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
+def _mixed_offsets(text: pd.Series, source: str, column: str) -> pd.Series:
+    """Timestamps written with different UTC offsets are the true instants (in UTC) — unless
+    every one has the same local time of day and the UTC ones do not: daily (or coarser) data
+    written in a zone with daylight saving, whose local midnights are 23 or 25 hours apart.
+    Such a series lives on the local calendar, so the offsets are dropped instead."""
+    utc = pd.to_datetime(text, errors="coerce", utc=True)
+    wall = pd.to_datetime(text.str.replace(_UTC_OFFSET, "", regex=True), errors="coerce")
+    if utc.notna().all() and wall.notna().all():
+        same_local_time = (wall - wall.dt.normalize()).nunique() == 1
+        if same_local_time and (utc - utc.dt.normalize()).nunique() > 1:
+            log.info("%s: column %r mixes UTC offsets at one local time of day (daylight saving): "
+                     "using the local calendar times", source, column)
+            return wall
+    return utc
 
 
 def parse_numbers(raw: pd.Series, source: str, column: str, rows: pd.Series) -> pd.Series:

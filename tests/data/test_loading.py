@@ -128,6 +128,18 @@ def test_daily_parquet_in_a_dst_zone_keeps_local_midnights(tmp_path):
     assert (pd.DatetimeIndex(data.frame["ds"]) == local).all()
 
 
+def test_daily_csv_written_with_dst_offsets_stays_on_the_local_calendar(write_csv):
+    """Local midnights exported with their offsets (+01:00, then +02:00) are one day apart on the
+    calendar though 23 hours apart in UTC: a daily series, not a series of mixed frequencies."""
+    local = pd.date_range("2024-03-25", periods=10, freq="D", tz="Europe/Berlin")
+    text = _iso_csv(local)
+    assert "+01:00" in text and "+02:00" in text
+    data = load_series(write_csv(text))
+    assert data.freq == "D"
+    assert data.filled == {"series_0": 0}
+    assert (pd.DatetimeIndex(data.frame["ds"]) == local.tz_localize(None)).all()
+
+
 # --- frequency --------------------------------------------------------------------------------
 
 
