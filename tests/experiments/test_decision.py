@@ -46,6 +46,17 @@ def test_gru_kept_when_lstm_better_by_less_than_tolerance(test):
     _assert_reason_has_scores(d.reason, 0.97, 1.00)
 
 
+def test_gru_kept_between_lstm_and_baseline_says_only_the_lstm_beats_it():
+    """The LSTM beats seasonal naive, the GRU does not, and the LSTM is not considerably better:
+    the rule keeps the GRU, and the reason and the flag must not hide that it loses to the baseline."""
+    gru = gru_errors()
+    d = decide(Rule(tolerance=0.05), 0.97, 1.00, 0.98, 0.97 * gru, gru, horizon=1)
+    assert d.winner == "gru"
+    assert d.beats_baseline is False
+    assert "the GRU does not beat seasonal naive (MASE 0.980); only the LSTM does" in d.reason
+    assert "the LSTM's is 3.0% lower" in d.reason
+
+
 @pytest.mark.parametrize("test", TESTS)
 def test_gru_kept_when_lstm_considerably_but_not_significantly_better(test):
     gru = gru_errors()
