@@ -330,11 +330,8 @@ GRU_WITH_MATRICES = [
 ]
 
 
-# --------------------------------------------------------------------------------------------
-# 02: forecasting quickstart
-# --------------------------------------------------------------------------------------------
-
-SETUP_02 = """
+# The first lines of every setup cell that trains or plots: a quiet start.
+QUIET_START = """
 import logging
 import os
 import tempfile
@@ -348,7 +345,13 @@ import_tensorflow_quietly()
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
 warnings.filterwarnings("ignore", message="IProgress not found")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+"""
 
+# --------------------------------------------------------------------------------------------
+# 02: forecasting quickstart
+# --------------------------------------------------------------------------------------------
+
+SETUP_02 = QUIET_START + """
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -523,21 +526,7 @@ QUICKSTART = [
 # 03: the comparison in MLflow
 # --------------------------------------------------------------------------------------------
 
-SETUP_03 = """
-import logging
-import os
-import tempfile
-import warnings
-from pathlib import Path
-
-from forecasting.quiet import import_tensorflow_quietly
-
-# Quiet start: TensorFlow's native start-up lines, its retracing notices, progress-bar warnings.
-import_tensorflow_quietly()
-logging.getLogger("tensorflow").setLevel(logging.ERROR)
-warnings.filterwarnings("ignore", message="IProgress not found")
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-
+SETUP_03 = QUIET_START + """
 import matplotlib.pyplot as plt
 import mlflow
 import pandas as pd
@@ -716,21 +705,7 @@ MLFLOW_COMPARISON = [
 # 04: vanishing gradients
 # --------------------------------------------------------------------------------------------
 
-SETUP_04 = """
-import logging
-import os
-import tempfile
-import warnings
-from pathlib import Path
-
-from forecasting.quiet import import_tensorflow_quietly
-
-# Quiet start: TensorFlow's native start-up lines, its retracing notices, progress-bar warnings.
-import_tensorflow_quietly()
-logging.getLogger("tensorflow").setLevel(logging.ERROR)
-warnings.filterwarnings("ignore", message="IProgress not found")
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-
+SETUP_04 = QUIET_START + """
 import keras
 import matplotlib.pyplot as plt
 import numpy as np

@@ -67,3 +67,40 @@ def write_csv(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+def _register_tiny_comparison(
+    root: Path, frame: pd.DataFrame, name: str, model_name: str, lookback: int, horizon: int,
+    gru_impl: str = "custom", seed: int = 42,
+) -> tuple[Path, str]:
+    """Write ``frame`` to ``root/history.csv`` and run a one-epoch LSTM-then-GRU comparison on it
+    into a store under ``root``, registering ``model_name`` (@champion and @challenger).
+    Returns the CSV path and the store's URI; the process-wide MLflow URIs are reset afterwards."""
+    import mlflow
+
+    from forecasting.config import build_config
+    from forecasting.experiments.compare import run_comparison
+
+    data_csv = root / "history.csv"
+    frame.to_csv(data_csv, index=False)
+    uri = f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"
+    cfg = build_config({
+        "name": name,
+        "data": {"path": str(data_csv)},
+        "windowing": {"lookback": lookback, "horizon": horizon, "n_folds": 1},
+        "model": {"units": 8, "gru_impl": gru_impl},
+        "training": {"max_epochs": 1, "batch_size": 64, "seed": seed},
+        "mlflow": {"experiment": name, "model_name": model_name, "tracking_uri": uri},
+    }, name)
+    try:
+        run_comparison(cfg)
+    finally:
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+    return data_csv, uri
+
+
+@pytest.fixture(scope="session")
+def register_tiny_comparison() -> Callable[..., tuple[Path, str]]:
+    """Factory for module- or session-scoped fixtures that need a small registered forecaster."""
+    return _register_tiny_comparison

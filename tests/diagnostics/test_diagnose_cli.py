@@ -54,28 +54,10 @@ def _series(length: int = 480, seed: int = 4) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def registered(tmp_path_factory) -> Registered:
-    from forecasting.config import build_config
-    from forecasting.experiments.compare import run_comparison
-
-    root = tmp_path_factory.mktemp("diagnose")
+def registered(tmp_path_factory, register_tiny_comparison) -> Registered:
     frame = _series()
-    data_csv = root / "history.csv"
-    frame.to_csv(data_csv, index=False)
-    uri = f"sqlite:///{root / 'store' / 'mlflow.db'}"
-    cfg = build_config({
-        "name": "diagnose-tests",
-        "data": {"path": str(data_csv)},
-        "windowing": {"lookback": LOOKBACK, "horizon": HORIZON, "n_folds": 1},
-        "model": {"units": 8, "gru_impl": "custom"},
-        "training": {"max_epochs": 1, "batch_size": 64, "seed": 1},
-        "mlflow": {"experiment": "diagnose-tests", "model_name": NAME, "tracking_uri": uri},
-    }, "diagnose tests")
-    try:
-        run_comparison(cfg)
-    finally:
-        mlflow.set_tracking_uri(None)
-        mlflow.set_registry_uri(None)
+    data_csv, uri = register_tiny_comparison(tmp_path_factory.mktemp("diagnose"), frame, "diagnose-tests", NAME,
+                                             LOOKBACK, HORIZON, gru_impl="custom", seed=1)
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
     versions = {mv.tags["model_family"]: (str(mv.version), mv.run_id)
                 for mv in client.search_model_versions(f"name='{NAME}'")}

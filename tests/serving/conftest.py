@@ -62,24 +62,11 @@ def hourly_series(ids: list[str], length: int, start: str = "2024-01-01", seed: 
 
 
 @pytest.fixture(scope="session")
-def served_model(tmp_path_factory) -> ServedModel:
-    from forecasting.config import build_config
-    from forecasting.experiments.compare import run_comparison
-
+def served_model(tmp_path_factory, register_tiny_comparison) -> ServedModel:
     root = tmp_path_factory.mktemp("served-model")
     frame = hourly_series(["s0", "s1"], 600, seed=3)
-    data_csv = root / "history.csv"
-    frame.to_csv(data_csv, index=False)
-    uri = f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"
-    cfg = build_config({
-        "name": "serving-tests",
-        "data": {"path": str(data_csv)},
-        "windowing": {"lookback": LOOKBACK, "horizon": HORIZON, "n_folds": 1},
-        "model": {"units": 8, "gru_impl": "keras"},
-        "training": {"max_epochs": 1, "batch_size": 64},
-        "mlflow": {"experiment": "serving-tests", "model_name": MODEL_NAME, "tracking_uri": uri},
-    }, "serving tests")
-    run_comparison(cfg)
+    data_csv, uri = register_tiny_comparison(root, frame, "serving-tests", MODEL_NAME, LOOKBACK, HORIZON,
+                                             gru_impl="keras")
     return ServedModel(root, uri, MODEL_NAME, data_csv, frame)
 
 
