@@ -17,6 +17,11 @@ from forecasting.windowing import WindowedData
 
 log = logging.getLogger(__name__)
 
+# scaled_mae: each window's absolute error divided by the mean absolute seasonal difference of
+# its own lookback (MASE's scale, from inputs only), so windows of calm and volatile series
+# weigh alike; it is MAE with one sample weight per window.
+LOSSES = ("mse", "mae", "huber", "scaled_mae")
+
 
 @dataclass(frozen=True)
 class TrainBudget:
@@ -27,8 +32,11 @@ class TrainBudget:
     batch_size: int = 256
     learning_rate: float = 1e-3
     seed: int = 42
+    loss: str = "scaled_mae"
 
     def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ConfigError(f"loss must be one of {', '.join(LOSSES)}, received: {self.loss!r}")
         if self.max_epochs <= 0 or self.patience <= 0 or self.batch_size <= 0:
             raise ConfigError("max_epochs, patience and batch_size must be positive integers")
         if not self.learning_rate > 0:
@@ -73,28 +81,59 @@ def verbosity() -> int:
     return 1 if sys.stdout.isatty() else 2
 
 
+def window_scales(past: np.ndarray, period: int) -> np.ndarray:
+    """[N, L, F] windows -> [N] mean absolute seasonal difference of each lookback's target.
+
+    The season is ``period`` when the lookback holds more than one, else 1 (the last value).
+    """
+    y = past[:, :, 0].astype(np.float64)
+    m = period if period < y.shape[1] else 1
+    return np.mean(np.abs(y[:, m:] - y[:, :-m]), axis=1)
+
+
+def loss_weights(past: np.ndarray, period: int, floor: float) -> np.ndarray:
+    """Sample weights that turn MAE into scaled MAE; a flat lookback's scale is raised to ``floor``."""
+    return (1.0 / np.maximum(window_scales(past, period), floor)).astype(np.float32)
+
+
+def _keras_loss(name: str):
+    return {"mse": "mse", "mae": "mae", "huber": keras.losses.Huber(), "scaled_mae": "mae"}[name]
+
+
 def train(
     model: keras.Model,
     data: WindowedData,
     budget: TrainBudget,
     on_epoch: Callable[[int, dict], None] | None = None,
     verbose: int | None = None,
+    period: int = 1,
 ) -> TrainResult:
-    """Fit ``model`` on the training windows, early-stopping on the validation windows."""
+    """Fit ``model`` on the training windows, early-stopping on the validation windows.
+
+    ``period`` is the season the ``scaled_mae`` loss measures each window's scale with.
+    """
     train_w, val_w = data.splits["train"], data.splits["val"]
-    model.compile(optimizer=keras.optimizers.Adam(budget.learning_rate), loss="mse", metrics=["mae"])
+    model.compile(optimizer=keras.optimizers.Adam(budget.learning_rate), loss=_keras_loss(budget.loss),
+                  metrics=["mae"])
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=budget.patience, restore_best_weights=True
     )
     started = time.perf_counter()
-    val_data = val_w.dataset(budget.batch_size)
+    train_weights = val_weights = None
+    if budget.loss == "scaled_mae":
+        # One floor for both splits (a tenth of the median training scale), so flat windows do
+        # not dominate and the validation loss measures what the training loss measures.
+        floor = max(0.1 * float(np.median(window_scales(train_w.past, period))), 1e-6)
+        train_weights = loss_weights(train_w.past, period, floor)
+        val_weights = loss_weights(val_w.past, period, floor)
+    val_data = val_w.dataset(budget.batch_size, weights=val_weights)
     # The starting point is a candidate too: with a skip connection and a zero-initialised head
     # the untrained network *is* the naive forecast it corrects, and training that only makes
     # it worse on the validation windows should not be kept.
     initial_val_loss = float(model.evaluate(val_data, verbose=0, return_dict=True)["loss"])
     initial_weights = model.get_weights()
     history = model.fit(
-        train_w.dataset(budget.batch_size, shuffle=True, seed=budget.seed),
+        train_w.dataset(budget.batch_size, shuffle=True, seed=budget.seed, weights=train_weights),
         validation_data=val_data,
         epochs=budget.max_epochs,
         callbacks=[stop, _EpochCallback(on_epoch)],

@@ -50,11 +50,13 @@ class Windows:
     def inputs(self) -> dict[str, np.ndarray]:
         return {"past": self.past, "future": self.future}
 
-    def dataset(self, batch_size: int, shuffle: bool = False, seed: int | None = None):
-        """A ``tf.data.Dataset`` of ``({"past", "future"}, target)``; shuffle training only."""
+    def dataset(self, batch_size: int, shuffle: bool = False, seed: int | None = None,
+                weights: np.ndarray | None = None):
+        """A ``tf.data.Dataset`` of ``({"past", "future"}, target[, weight])``; shuffle training only."""
         import tensorflow as tf
 
-        ds = tf.data.Dataset.from_tensor_slices((self.inputs, self.target))
+        parts = (self.inputs, self.target) if weights is None else (self.inputs, self.target, weights)
+        ds = tf.data.Dataset.from_tensor_slices(parts)
         if shuffle:
             ds = ds.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
         return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
