@@ -8,7 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install run test test-fast lint notebooks bench clean
 
 install: $(STAMP)
 
@@ -25,6 +25,7 @@ run: install
 
 # The whole suite, slow tests included (that is what CI runs).
 test: install
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 # Everything but the tests marked slow.
@@ -33,6 +34,11 @@ test-fast: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+
+# The .ipynb files from their sources notebooks/NN_*.py (jupytext percent format); --update
+# keeps the cell ids of the committed notebooks, so unchanged cells give unchanged files.
+notebooks: install
+	$(VENV)/bin/jupytext --update --to ipynb notebooks/[0-9]*.py
 
 bench: install
 	$(VENV)/bin/forecast benchmark

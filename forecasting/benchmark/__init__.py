@@ -19,7 +19,7 @@ from forecasting.benchmark.report import markdown_table, write_report
 
 __all__ = ["DEFAULT_SHAPES", "QUICK_SHAPES", "BenchmarkReport", "benchmark_gru"]
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -64,7 +64,7 @@ def benchmark_gru(
         shapes, warmup = shapes or DEFAULT_SHAPES, 2
     result = run_gru_benchmark(shapes, repeats, warmup, extra_implementations, xla)
     json_path, markdown_path = write_report(result, Path(output_dir))
-    logger.info("wrote %s and %s", json_path, markdown_path)
+    log.info("wrote %s and %s", json_path, markdown_path)
     run_id = None
     if log_mlflow:
         from forecasting.benchmark.tracking import log_to_mlflow

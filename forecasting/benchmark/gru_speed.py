@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from forecasting.layers import GRU, GRUCell
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 # (batch, steps, inputs, units): the product's typical training shapes.
 DEFAULT_SHAPES: tuple[tuple[int, int, int, int], ...] = (
@@ -343,7 +343,7 @@ def run_gru_benchmark(
         ),
     )
     for i, shape in enumerate(shapes, start=1):
-        logger.info(
+        log.info(
             "shape %d/%d (batch, steps, inputs, units) = %s: %d repeats of %d implementations",
             i,
             len(shapes),

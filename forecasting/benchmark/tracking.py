@@ -8,7 +8,7 @@ from pathlib import Path
 from forecasting.benchmark.gru_speed import BenchmarkResult
 from forecasting.tracking.store import ensure_experiment, use_store
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 EXPERIMENT = "benchmarks"
 
@@ -59,7 +59,7 @@ def log_to_mlflow(result: BenchmarkResult, artifacts: list[Path]) -> str:
         mlflow.log_metrics(metrics)
         for path in artifacts:
             mlflow.log_artifact(str(path))
-        logger.info(
+        log.info(
             "logged benchmark run %s to experiment %r at %s", run.info.run_id, EXPERIMENT, uri
         )
         return run.info.run_id

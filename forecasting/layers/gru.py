@@ -18,7 +18,7 @@ from forecasting.layers.gru_cell import GRUCell, validate_gru_arguments
 
 __all__ = ["GRU", "IMPLEMENTATIONS"]
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 # "auto" picks the fastest kernel that keeps parity with keras.layers.GRU (see
 # docs/gru_benchmark.md); "cell" is the plain keras.layers.RNN(GRUCell) loop.
@@ -184,7 +184,7 @@ class GRU(keras.layers.RNN):
         if training and cell.recurrent_dropout > 0.0:
             reasons.append("recurrent dropout")
         if reasons:
-            logger.debug("%s: generic cell loop because of %s", self.name, ", ".join(reasons))
+            log.debug("%s: generic cell loop because of %s", self.name, ", ".join(reasons))
             return None
         if self.implementation == "auto":
             from forecasting.layers.gru_kernels import fastest_kernel

@@ -1,19 +1,20 @@
-"""PNG plots people would rather look at than read: forecasts, learning curves, comparisons."""
+"""PNG plots people would rather look at than read: forecasts, learning curves, comparisons.
+
+The figures are ``matplotlib.figure.Figure`` objects, not pyplot's: importing this module
+leaves the caller's backend alone (a notebook keeps its inline plots), and ``savefig``
+renders the PNG with the Agg canvas whatever that backend is.
+"""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
 
-def _save(fig, path) -> None:
+def _save(fig: Figure, path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def _pick_windows(test, n_series: int) -> list[int]:
@@ -30,7 +31,8 @@ def forecasts_vs_actuals(path, data, forecasts: dict[str, np.ndarray], n_series:
     test = data.splits["test"]
     picks = _pick_windows(test, n_series)
     history, actual, times = data.history(test), data.actuals(test), data.target_times(test)
-    fig, axes = plt.subplots(len(picks), 1, figsize=(10, 2.6 * len(picks)), squeeze=False)
+    fig = Figure(figsize=(10, 2.6 * len(picks)))
+    axes = fig.subplots(len(picks), 1, squeeze=False)
     for ax, row in zip(axes[:, 0], picks, strict=True):
         s = data.series[test.series[row]]
         o = test.origin[row]
@@ -51,7 +53,8 @@ def learning_curve(
     initial_val_loss: float = float("nan"),
 ) -> None:
     """Train and validation loss per epoch; epoch 0 is the untrained model's validation loss."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
     epochs = np.arange(1, len(loss) + 1)
     ax.plot(epochs, loss, marker="o", label="train loss (MSE, scaled)")
     if np.isfinite(initial_val_loss):
@@ -70,7 +73,7 @@ def learning_curve(
 
 def comparison(path, table: pd.DataFrame, data, forecasts: dict[str, np.ndarray], metric: str) -> None:
     """Bar chart of the primary metric per forecaster beside one forecast window per series."""
-    fig = plt.figure(figsize=(12, 5))
+    fig = Figure(figsize=(12, 5))
     ax_bar = fig.add_subplot(1, 3, 1)
     colors = ["tab:blue", "tab:orange", "tab:green", "tab:red"]
     ax_bar.bar(table.index, table[metric], color=colors[: len(table)])

@@ -1,4 +1,7 @@
-"""The tutorial notebooks: committed clean, in sync with their generator, and running top to bottom.
+"""The tutorial notebooks: committed clean, in sync with their sources, and running top to bottom.
+
+Each notebook is written as a plain Python source in jupytext's percent format
+(``notebooks/NN_name.py``); ``make notebooks`` writes the ``.ipynb`` next to it.
 
 Execution uses nbclient with a kernel spec written by the fixture for *this* interpreter
 (``sys.executable``, i.e. the project's virtualenv), so a fresh CI machine needs no
@@ -9,12 +12,12 @@ store; notebook 03 therefore also exercises its "no comparison yet: run a tiny o
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
 import pytest
 
@@ -29,13 +32,6 @@ KERNEL = "python3"
 SMALL = {"FORECAST_NB_EPOCHS": "1", "FORECAST_NB_DAYS": "45", "FORECAST_NB_STEPS": "40"}
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("build_notebooks", NOTEBOOKS / "build_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_committed_notebook_is_valid_clean_and_uses_the_python3_kernel(name):
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
@@ -47,11 +43,21 @@ def test_committed_notebook_is_valid_clean_and_uses_the_python3_kernel(name):
     assert not any("../shared" in c.source or "/work/shared" in c.source for c in nb.cells)
 
 
-def test_committed_notebooks_are_what_the_generator_writes():
-    built = _generator().build()
-    assert sorted(built) == sorted(NAMES)
-    for name, text in built.items():
-        assert (NOTEBOOKS / name).read_text() == text, f"{name} is stale: run python notebooks/build_notebooks.py"
+def test_every_notebook_has_one_source_and_every_source_one_notebook():
+    assert sorted(p.name for p in NOTEBOOKS.glob("*.py")) == sorted(Path(n).with_suffix(".py").name for n in NAMES)
+    assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == sorted(NAMES)
+
+
+def _cells(nb) -> list[tuple[str, str, dict]]:
+    return [(cell.cell_type, cell.source, dict(cell.metadata)) for cell in nb.cells]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_notebook_has_the_cells_of_its_source(name):
+    source = jupytext.read(NOTEBOOKS / Path(name).with_suffix(".py"))
+    committed = nbformat.read(NOTEBOOKS / name, as_version=4)
+    assert _cells(committed) == _cells(source), f"{name} is stale: run make notebooks"
+    assert committed.metadata.kernelspec == source.metadata.kernelspec
 
 
 @pytest.fixture(scope="session")
