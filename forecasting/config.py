@@ -7,19 +7,47 @@ wrong types are errors that name the key. ``--set a.b=value`` overrides any key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 from forecasting.errors import ConfigError
 
 
+AUTO = "auto"
+Auto = Literal["auto"]
+
+# The names the rest of the product accepts; each is defined here once.
+ARCHS = ("segment", "pointwise")
+GRU_IMPLS = ("custom", "cell", "keras")
+SKIPS = ("seasonal", "last", "none")
+CENTERS = ("last", "mean")
+LOSSES = ("scaled_mae", "mae", "mse", "huber")
+METRICS = ("mae", "rmse", "smape", "mase")  # the column order of every metrics table
+TESTS = ("wilcoxon", "diebold_mariano")
+
+
 class _Section(BaseModel):
+    """One section of the pipeline config, and the one definition of its settings and defaults.
+
+    The library's specs are these sections (``WindowSpec``, ``ModelSpec``, ``TrainBudget``,
+    ``Rule``), so a default or a range is written once. Built directly (in library code or a
+    test) a section raises :class:`ConfigError` naming the key, like the YAML does.
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+    _section: ClassVar[str] = ""
+
+    def __init__(self, **data):
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise ConfigError(_detail(exc, self._section)) from None
 
 
 class DataConfig(_Section):
+    _section = "data"
     path: str = "bundled:city-temps"
     id_col: str = "unique_id"
     time_col: str = "ds"
@@ -27,72 +55,167 @@ class DataConfig(_Section):
     covariates: list[str] | None = None
     freq: str | None = None
     fill: Literal["interpolate", "ffill", "drop"] = "interpolate"
+    strict: bool = False  # refuse the data when any series is too short, instead of leaving it out
 
 
-class WindowingConfig(_Section):
-    lookback: int = Field(72, gt=0)
-    horizon: int = Field(24, gt=0)
-    stride: int = Field(1, gt=0)
+class WindowSpec(_Section):
+    """How series become windows and how they are split by time.
+
+    Args:
+        lookback: L, observed steps fed to the model; ``auto``: chosen from the data.
+        horizon: H, steps forecast at once.
+        stride: step between consecutive training / validation windows; ``auto``: 1, or larger
+            when a panel has more windows than a training epoch needs.
+        val_fraction: share of each series (by time) whose targets validate (early stopping).
+        test_fraction: share of each series held out for the rolling-origin backtest.
+        n_folds: K backtest cutoffs spread evenly over the held-out tail.
+        backtest_stride: step between backtest origins; default H (non-overlapping windows,
+            so paired tests over windows are not inflated by overlap).
+    """
+
+    _section = "windowing"
+    lookback: PositiveInt | Auto = AUTO
+    horizon: PositiveInt = 24
+    stride: PositiveInt | Auto = AUTO
     val_fraction: float = Field(0.1, gt=0, lt=1)
     test_fraction: float = Field(0.2, gt=0, lt=1)
-    n_folds: int = Field(3, gt=0)
-    backtest_stride: int | None = Field(None, gt=0)
+    n_folds: PositiveInt = 3
+    backtest_stride: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _fractions(self):
+        if self.val_fraction + self.test_fraction >= 0.9:
+            raise ValueError("val_fraction + test_fraction must leave at least 10% for training")
+        return self
+
+    @property
+    def step_backtest(self) -> int:
+        return self.backtest_stride or self.horizon
+
+    @property
+    def step_train(self) -> int:
+        return 1 if self.stride == AUTO else self.stride
 
 
-class ModelConfig(_Section):
-    units: int = Field(32, gt=0)
-    layers: int = Field(1, gt=0)
+class ModelSpec(_Section):
+    """Architecture of the forecasters (the same for both families of a comparison).
+
+    Args:
+        arch: ``segment`` (per-window normalisation, the lookback read as segments, the horizon
+            decoded in parallel) or ``pointwise`` (a recurrent stack over every step).
+        units: width of the recurrent state; ``auto``: chosen from the size of the data.
+        layers: recurrent layers (pointwise only).
+        dropout: dropout rate (before the output projection in ``segment``).
+        gru_impl: ``custom`` (our GRU layer), ``cell`` (``keras.layers.RNN(GRUCell)``) or
+            ``keras`` (``keras.layers.GRU``, cuDNN on an NVIDIA GPU).
+        skip: the naive forecast the network corrects: ``seasonal``, ``last`` or ``none``.
+        segment: steps per segment (segment only); ``auto``: the season when it divides the
+            lookback, else a divisor of it.
+        center: per-window centring of the target (segment only): ``last`` value or ``mean``.
+        scale: per-window scaling by the window's standard deviation (segment only).
+        affine: learnable gain and bias after the per-window normalisation (segment only).
+    """
+
+    _section = "model"
+    arch: Literal[ARCHS] = "segment"
+    units: PositiveInt | Auto = AUTO
+    layers: PositiveInt = 1
     dropout: float = Field(0.0, ge=0, lt=1)
-    gru_impl: Literal["custom", "cell", "keras"] = "custom"
-    skip: Literal["seasonal", "last", "none"] = "seasonal"
+    gru_impl: Literal[GRU_IMPLS] = "custom"
+    skip: Literal[SKIPS] = "seasonal"
+    segment: PositiveInt | Auto = AUTO
+    center: Literal[CENTERS] = "last"
+    scale: bool = True
+    affine: bool = False
+
+    def impl_tag(self, cell: str) -> str:
+        return self.gru_impl if cell == "gru" else "n/a"
 
 
-class TrainingConfig(_Section):
-    max_epochs: int = Field(20, gt=0)
-    patience: int = Field(3, gt=0)
-    batch_size: int = Field(256, gt=0)
+class TrainBudget(_Section):
+    """The training budget; the same budget is given to every family in a comparison.
+
+    Args:
+        max_epochs: epochs at most; ``auto``: from the number of training windows.
+        patience: epochs without a better validation loss before stopping.
+        batch_size: windows per step; ``auto``: from the number of training windows.
+        learning_rate: Adam's step size.
+        seed: one seed for both families, so runs repeat exactly.
+        loss: ``scaled_mae`` (each window's absolute error divided by its lookback's mean
+            absolute seasonal difference, so every series weighs alike), ``mae``, ``mse`` or
+            ``huber``.
+    """
+
+    _section = "training"
+    max_epochs: PositiveInt | Auto = AUTO
+    patience: PositiveInt = 3
+    batch_size: PositiveInt | Auto = AUTO
     learning_rate: float = Field(1e-3, gt=0)
     seed: int = 42
+    loss: Literal[LOSSES] = "scaled_mae"
 
 
-class RuleConfig(_Section):
-    metric: Literal["mase", "smape", "mae", "rmse"] = "mase"
+class Rule(_Section):
+    """The rule: keep the GRU unless the LSTM is better by more than ``tolerance`` on
+    ``metric`` and the difference is significant (``test`` at level ``alpha``)."""
+
+    _section = "rule"
+    metric: Literal[METRICS] = "mase"
     tolerance: float = Field(0.05, ge=0, lt=1)
     alpha: float = Field(0.05, gt=0, lt=1)
-    test: Literal["wilcoxon", "diebold_mariano"] = "wilcoxon"
-    seasonal_period: int | None = Field(None, gt=0)
+    test: Literal[TESTS] = "wilcoxon"
+    seasonal_period: PositiveInt | None = None
 
 
 class MlflowConfig(_Section):
+    _section = "mlflow"
     experiment: str = "forecasting"
     model_name: str = "forecaster"
     tracking_uri: str | None = None
 
 
+# The section names of the YAML file, for code that reads the config by section.
+WindowingConfig, ModelConfig, TrainingConfig, RuleConfig = WindowSpec, ModelSpec, TrainBudget, Rule
+
+
 class PipelineConfig(_Section):
     name: str = "pipeline"
     data: DataConfig = DataConfig()
-    windowing: WindowingConfig = WindowingConfig()
-    model: ModelConfig = ModelConfig()
-    training: TrainingConfig = TrainingConfig()
-    rule: RuleConfig = RuleConfig()
+    windowing: WindowSpec = WindowSpec()
+    model: ModelSpec = ModelSpec()
+    training: TrainBudget = TrainBudget()
+    rule: Rule = Rule()
     mlflow: MlflowConfig = MlflowConfig()
 
-    @model_validator(mode="after")
-    def _fractions(self):
-        w = self.windowing
-        if w.val_fraction + w.test_fraction >= 0.9:
-            raise ValueError("windowing.val_fraction + windowing.test_fraction must leave 10% for training")
-        return self
+    def unresolved(self) -> list[str]:
+        """Dotted keys still set to ``auto``."""
+        return [f"{name}.{key}" for name in ("windowing", "model", "training")
+                for key, value in getattr(self, name) if value == AUTO]
+
+
+def _detail(exc: ValidationError, prefix: str = "") -> str:
+    """The first error as ``key: message (received value)``."""
+    err = exc.errors()[0]
+    inner = err.get("ctx", {}).get("error")
+    if isinstance(inner, ConfigError):  # a section validated inside another one already said it
+        return str(inner)
+    key = ".".join([prefix] * bool(prefix) + [str(p) for p in err["loc"] if not _is_union_branch(p)])
+    key = key or "(top level)"
+    if err["type"] == "extra_forbidden":
+        return f"unknown key {key!r}"
+    received = f" (received {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
+    return f"{key}: {err['msg'].removeprefix('Value error, ')}{received}"
 
 
 def _first_error(exc: ValidationError, source: str) -> ConfigError:
-    err = exc.errors()[0]
-    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    if err["type"] == "extra_forbidden":
-        return ConfigError(f"{source}: unknown key {key!r}")
-    received = f" (received {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
-    return ConfigError(f"{source}: {key}: {err['msg']}{received}")
+    return ConfigError(f"{source}: {_detail(exc)}")
+
+
+def _is_union_branch(part) -> bool:
+    """Pydantic names the branch of ``int | 'auto'`` it tried (``int``, ``literal['auto']``)."""
+    return isinstance(part, str) and (
+        part in ("int", "float", "bool", "str") or part.startswith(("literal[", "constrained-"))
+    )
 
 
 def set_key(tree: dict, dotted: str, raw: str, source: str = "--set") -> None:

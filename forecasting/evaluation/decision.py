@@ -9,25 +9,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from forecasting.errors import ConfigError
-from forecasting.evaluation.metrics import METRICS
-from forecasting.evaluation.significance import TESTS, paired_p_value
-
-
-@dataclass(frozen=True)
-class Rule:
-    metric: str = "mase"
-    tolerance: float = 0.05
-    alpha: float = 0.05
-    test: str = "wilcoxon"
-
-    def __post_init__(self) -> None:
-        if self.metric not in METRICS:
-            raise ConfigError(f"rule.metric must be one of {', '.join(METRICS)}, received: {self.metric!r}")
-        if self.test not in TESTS:
-            raise ConfigError(f"rule.test must be one of {', '.join(TESTS)}, received: {self.test!r}")
-        if not 0 <= self.tolerance < 1 or not 0 < self.alpha < 1:
-            raise ConfigError("rule.tolerance must be in [0, 1) and rule.alpha in (0, 1)")
+from forecasting.config import Rule
+from forecasting.evaluation.significance import paired_p_value
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ import logging
 import numpy as np
 import pandas as pd
 
-log = logging.getLogger(__name__)
+from forecasting.config import METRICS
 
-METRICS = ("mae", "rmse", "smape", "mase")
+log = logging.getLogger(__name__)
 
 
 def mase_scale(insample: np.ndarray, period: int) -> float:

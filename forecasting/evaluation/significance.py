@@ -7,9 +7,9 @@ import logging
 import numpy as np
 from scipy import stats
 
-log = logging.getLogger(__name__)
+from forecasting.config import TESTS
 
-TESTS = ("wilcoxon", "diebold_mariano")
+log = logging.getLogger(__name__)
 
 
 def wilcoxon(a: np.ndarray, b: np.ndarray) -> float:

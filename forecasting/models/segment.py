@@ -32,6 +32,17 @@ def recurrent_layer(cell: str, units: int, gru_impl: str, name: str, **kwargs) -
     return layers.GRU(units, name=name, **kwargs)
 
 
+def choose_segment(lookback: int, period: int) -> int:
+    """Segment length for a lookback: the season when it divides the lookback into two or more
+    segments, else the largest divisor of the lookback that is at most half the season (or the
+    lookback's largest divisor up to a quarter of it when there is no season)."""
+    if 1 < period <= lookback // 2 and lookback % period == 0:
+        return period
+    cap = period // 2 if period > 1 else lookback // 4
+    cap = max(1, min(cap, lookback // 2))
+    return max(w for w in range(1, cap + 1) if lookback % w == 0)
+
+
 @keras.saving.register_keras_serializable(package="forecasting")
 class SegmentRecurrent(keras.layers.Layer):
     """Segment encoder and parallel segment decoder around one recurrent layer.

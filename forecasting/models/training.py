@@ -12,35 +12,12 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
+from forecasting.config import AUTO, TrainBudget
 from forecasting.errors import ConfigError, JobFailed
 from forecasting.windowing import WindowedData
 
 log = logging.getLogger(__name__)
 
-# scaled_mae: each window's absolute error divided by the mean absolute seasonal difference of
-# its own lookback (MASE's scale, from inputs only), so windows of calm and volatile series
-# weigh alike; it is MAE with one sample weight per window.
-LOSSES = ("mse", "mae", "huber", "scaled_mae")
-
-
-@dataclass(frozen=True)
-class TrainBudget:
-    """The same budget is given to every family in a comparison."""
-
-    max_epochs: int = 20
-    patience: int = 3
-    batch_size: int = 256
-    learning_rate: float = 1e-3
-    seed: int = 42
-    loss: str = "scaled_mae"
-
-    def __post_init__(self) -> None:
-        if self.loss not in LOSSES:
-            raise ConfigError(f"loss must be one of {', '.join(LOSSES)}, received: {self.loss!r}")
-        if self.max_epochs <= 0 or self.patience <= 0 or self.batch_size <= 0:
-            raise ConfigError("max_epochs, patience and batch_size must be positive integers")
-        if not self.learning_rate > 0:
-            raise ConfigError(f"learning_rate must be positive, received: {self.learning_rate}")
 
 
 @dataclass
@@ -110,8 +87,13 @@ def train(
 ) -> TrainResult:
     """Fit ``model`` on the training windows, early-stopping on the validation windows.
 
-    ``period`` is the season the ``scaled_mae`` loss measures each window's scale with.
+    ``period`` is the season the ``scaled_mae`` loss measures each window's scale with: each
+    window's absolute error is divided by the mean absolute seasonal difference of its own
+    lookback (MASE's scale, from inputs only), so calm and volatile series weigh alike. It is
+    MAE with one sample weight per window.
     """
+    if AUTO in (budget.max_epochs, budget.batch_size):
+        raise ConfigError("training.max_epochs and training.batch_size must be chosen before training")
     train_w, val_w = data.splits["train"], data.splits["val"]
     model.compile(optimizer=keras.optimizers.Adam(budget.learning_rate), loss=_keras_loss(budget.loss),
                   metrics=["mae"])

@@ -5,49 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from forecasting.config import WindowSpec
 from forecasting.errors import ConfigError
 
-
-@dataclass(frozen=True)
-class WindowSpec:
-    """How series become windows and how they are split by time.
-
-    Args:
-        lookback: L, observed steps fed to the model.
-        horizon: H, steps forecast at once.
-        stride: step between consecutive training / validation windows.
-        val_fraction: share of each series (by time) whose targets validate (early stopping).
-        test_fraction: share of each series held out for the rolling-origin backtest.
-        n_folds: K backtest cutoffs spread evenly over the held-out tail.
-        backtest_stride: step between backtest origins; default H (non-overlapping windows,
-            so paired tests over windows are not inflated by overlap).
-    """
-
-    lookback: int
-    horizon: int
-    stride: int = 1
-    val_fraction: float = 0.1
-    test_fraction: float = 0.2
-    n_folds: int = 3
-    backtest_stride: int | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("lookback", "horizon", "stride", "n_folds"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(f"{name} must be a positive integer, received: {value!r}")
-        if self.backtest_stride is not None and self.backtest_stride <= 0:
-            raise ConfigError(f"backtest_stride must be a positive integer, received: {self.backtest_stride!r}")
-        for name in ("val_fraction", "test_fraction"):
-            value = getattr(self, name)
-            if not 0.0 < value < 1.0:
-                raise ConfigError(f"{name} must be between 0 and 1, received: {value!r}")
-        if self.val_fraction + self.test_fraction >= 0.9:
-            raise ConfigError("val_fraction + test_fraction must leave at least 10% for training")
-
-    @property
-    def step_backtest(self) -> int:
-        return self.backtest_stride or self.horizon
+__all__ = ["SeriesSplit", "WindowSpec", "min_length", "split_series"]
 
 
 @dataclass(frozen=True)
