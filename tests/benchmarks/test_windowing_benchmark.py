@@ -39,7 +39,6 @@ def test_settings_must_be_positive():
         WindowingSettings(keras_series=0)
 
 
-@pytest.mark.slow
 def test_windowing_benchmark_with_default_output_options(tmp_path, run_in_checkout):
     """Three measuring processes (ours on all series, ours and Keras on the subset), each spawned
     fresh; the report is printed and logged to MLflow, and nothing is written into the checkout."""
