@@ -40,8 +40,10 @@ lint: install
 notebooks: install
 	$(VENV)/bin/jupytext --update --to ipynb notebooks/[0-9]*.py
 
+# The GRU speed benchmark: prints the table and logs it to MLflow; nothing is written here.
+# Keep the files with e.g. `make bench BENCH_OUT=/tmp/bench`.
 bench: install
-	$(VENV)/bin/forecast benchmark
+	$(VENV)/bin/forecast benchmark speed $(if $(BENCH_OUT),--out $(BENCH_OUT))
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,9 +1,14 @@
-"""`forecast benchmark`: the GRU speed benchmark (ours against keras GRU and LSTM)."""
+"""`forecast benchmark PART`: speed, windowing and accuracy benchmarks (``forecasting.benchmarks``).
+
+Every part prints its Markdown table and logs it, with a JSON file, to the MLflow experiment
+``benchmarks``; files are kept only in ``--out DIR``. Bare ``forecast benchmark`` lists the parts.
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from forecasting.cli import EXIT_BAD_INPUT
 from forecasting.errors import ConfigError
 
 
@@ -21,50 +26,164 @@ def _shape(text: str) -> tuple[int, int, int, int]:
     return shape
 
 
+def _output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="also keep the JSON and Markdown files in DIR (default: no files, only stdout and MLflow)",
+    )
+    p.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "benchmark",
-        help="time our GRU against keras.layers.GRU and LSTM on this machine",
+        help="speed, windowing and accuracy benchmarks (forecast benchmark PART)",
+        description=(
+            "Benchmarks of this product on this machine. Each part prints a Markdown table and "
+            "logs it with a JSON file to the MLflow experiment 'benchmarks'; files are kept "
+            "only in --out DIR."
+        ),
+    )
+    p.set_defaults(func=lambda args: _list_parts(p))
+    parts = p.add_subparsers(dest="part", metavar="PART", parser_class=type(p))
+
+    speed = parts.add_parser(
+        "speed",
+        help="our GRU against keras.layers.GRU and LSTM, side by side",
         description=(
             "Forward and training-step times of forecasting.layers.GRU, "
             "keras.layers.RNN(GRUCell), keras.layers.GRU and keras.layers.LSTM, measured side "
-            "by side; prints a Markdown table, writes JSON and logs both to MLflow."
+            "by side, with the ratios to keras.layers.GRU."
         ),
     )
-    p.add_argument(
+    speed.add_argument(
         "--shapes",
         nargs="+",
         type=_shape,
         metavar="B,T,D,H",
         help="batch,steps,inputs,units (default: 256,64,8,64 64,168,8,128 256,48,1,256)",
     )
-    p.add_argument("--repeats", type=int, default=10, help="timed repeats (default 10)")
-    p.add_argument("--quick", action="store_true", help="tiny shapes, one repeat")
-    p.add_argument("--output", default="benchmarks", help="folder for the JSON and table")
-    p.add_argument(
+    speed.add_argument("--repeats", type=int, default=10, help="timed repeats (default 10)")
+    speed.add_argument("--quick", action="store_true", help="tiny shapes, one repeat")
+    speed.add_argument(
         "--xla",
         action="store_true",
         help="compile the forward and training step with XLA, as model.fit does by default",
     )
-    p.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
-    p.set_defaults(func=run, needs_tensorflow=True)
+    _output_options(speed)
+    speed.set_defaults(func=run_speed, needs_tensorflow=True)
+
+    windowing = parts.add_parser(
+        "windowing",
+        help="our windowing against keras.utils.timeseries_dataset_from_array",
+        description=(
+            "Cuts every (lookback + horizon) window, stride 1, of a synthetic float32 panel into "
+            "one array, ours and Keras's way, each in a fresh process: wall time and memory."
+        ),
+    )
+    windowing.add_argument("--series", type=int, default=1000, help="series in the panel (default 1000)")
+    windowing.add_argument("--length", type=int, default=10_000, help="points per series (default 10000)")
+    windowing.add_argument("--lookback", type=int, default=168, help="default 168")
+    windowing.add_argument("--horizon", type=int, default=24, help="default 24")
+    windowing.add_argument(
+        "--keras-series", type=int, default=100, help="series Keras runs on, extrapolated (default 100)"
+    )
+    windowing.add_argument("--batch-size", type=int, default=1024, help="Keras batch size (default 1024)")
+    windowing.add_argument(
+        "--check-series", type=int, default=3, help="series compared element by element (default 3)"
+    )
+    windowing.add_argument("--repeat", type=int, default=3, help="runs of our code (default 3)")
+    _output_options(windowing)
+    # No TensorFlow in this process before the measuring processes start (peak RSS).
+    windowing.set_defaults(func=run_windowing)
+
+    accuracy = parts.add_parser(
+        "accuracy",
+        help="test MSE/MAE on ETTh1 under the standard protocol, beside the published numbers",
+        description=(
+            "Scores the naive baselines, the LSTM and the GRU under the standard ETTh1 protocol "
+            "(rows 0-8640 train, 8640-11520 validation, 11520-14400 test, z-scored with "
+            "training statistics) for every horizon and mode given."
+        ),
+    )
+    accuracy.add_argument("--data", required=True, metavar="PATH", help="ETTh1.csv")
+    accuracy.add_argument("--horizon", type=int, nargs="+", default=[24], metavar="H", help="default 24")
+    accuracy.add_argument("--lookback", type=int, default=96, help="default 96")
+    accuracy.add_argument(
+        "--mode",
+        nargs="+",
+        default=["univariate"],
+        choices=("univariate", "multivariate"),
+        help="univariate: OT alone; multivariate: all 7 columns as independent series "
+        "(default univariate)",
+    )
+    accuracy.add_argument("--units", type=int, default=64, help="default 64")
+    accuracy.add_argument(
+        "--skip",
+        default="last",
+        choices=("seasonal", "last", "none"),
+        help="naive forecast the network corrects (default last: ETTh1's best baseline)",
+    )
+    accuracy.add_argument("--max-epochs", type=int, default=20, help="default 20")
+    accuracy.add_argument("--patience", type=int, default=3, help="default 3")
+    accuracy.add_argument("--batch-size", type=int, default=256, help="default 256")
+    accuracy.add_argument("--learning-rate", type=float, default=1e-3, help="default 1e-3")
+    accuracy.add_argument("--seed", type=int, default=42, help="default 42")
+    _output_options(accuracy)
+    accuracy.set_defaults(func=run_accuracy, needs_tensorflow=True)
 
 
-def run(args) -> int:
+def _list_parts(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return EXIT_BAD_INPUT
+
+
+def _publish(report, args) -> int:
+    from forecasting.benchmarks.report import publish
+
+    published = publish(report, out=args.out, log_mlflow=not args.no_mlflow)
+    print(report.markdown, end="")
+    if published.files:
+        print(f"\nwrote {' and '.join(str(p) for p in published.files)}")
+    if published.mlflow_run_id:
+        print(f"\nMLflow run {published.mlflow_run_id} in experiment 'benchmarks'")
+    if not published.files and not published.mlflow_run_id:
+        print("\nnothing kept (pass --out DIR to keep the files)")
+    return 0
+
+
+def run_speed(args) -> int:
     if args.repeats < 1:
         raise ConfigError(f"--repeats must be a positive integer, received: {args.repeats}")
-    from forecasting.benchmark import benchmark_gru
+    from forecasting.benchmarks.speed import benchmark_speed
 
-    report = benchmark_gru(
-        shapes=args.shapes,
-        repeats=args.repeats,
-        quick=args.quick,
-        output_dir=args.output,
-        log_mlflow=not args.no_mlflow,
-        xla=args.xla,
+    report = benchmark_speed(shapes=args.shapes, repeats=args.repeats, quick=args.quick, xla=args.xla)
+    return _publish(report, args)
+
+
+def run_windowing(args) -> int:
+    from forecasting.benchmarks.windowing import WindowingSettings, benchmark_windowing
+
+    settings = WindowingSettings(
+        series=args.series,
+        length=args.length,
+        lookback=args.lookback,
+        horizon=args.horizon,
+        keras_series=args.keras_series,
+        batch_size=args.batch_size,
+        check_series=args.check_series,
+        repeat=args.repeat,
     )
-    print(report.table, end="")
-    print(f"\nwrote {report.json_path} and {report.markdown_path}")
-    if report.mlflow_run_id:
-        print(f"MLflow run {report.mlflow_run_id} in experiment 'benchmarks'")
-    return 0
+    return _publish(benchmark_windowing(settings), args)
+
+
+def run_accuracy(args) -> int:
+    from forecasting.benchmarks.accuracy import BASELINES, Setting, benchmark_accuracy
+    from forecasting.models.builder import ModelSpec
+    from forecasting.models.training import TrainBudget
+
+    settings = [Setting(h, args.lookback, mode) for mode in args.mode for h in args.horizon]
+    models = [*BASELINES, *(ModelSpec(cell=c, units=args.units, skip=args.skip) for c in ("lstm", "gru"))]
+    budget = TrainBudget(args.max_epochs, args.patience, args.batch_size, args.learning_rate, args.seed)
+    return _publish(benchmark_accuracy(args.data, settings, models, budget), args)

@@ -1,4 +1,7 @@
-"""Side-by-side speed measurement of recurrent layers on one machine, in one process.
+"""`forecast benchmark speed`: our GRU against keras.layers.GRU and LSTM, side by side.
+
+`benchmark_speed` is the entry point: it measures, renders the Markdown table and returns a
+`BenchmarkReport` (see `forecasting.benchmarks.report`) with the ratios as MLflow metrics.
 
 Every implementation gets the same fixed model (the recurrent layer's last output -> Dense(1),
 mean squared error, SGD) at the same shape. Forward (inference) and training-step times
@@ -20,6 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from forecasting.benchmarks.report import BenchmarkReport
 from forecasting.layers import GRU, GRUCell
 
 log = logging.getLogger(__name__)
@@ -138,7 +142,7 @@ class Environment:
 
 
 @dataclass
-class BenchmarkResult:
+class SpeedResult:
     environment: Environment
     shapes: list[tuple[int, int, int, int]]
     repeats: int
@@ -312,13 +316,13 @@ def measure_shape(
     return rows
 
 
-def run_gru_benchmark(
+def measure_gru_speed(
     shapes: Sequence[tuple[int, int, int, int]] = DEFAULT_SHAPES,
     repeats: int = 10,
     warmup: int = 2,
     extra_implementations: Sequence[str] = (),
     xla: bool = False,
-) -> BenchmarkResult:
+) -> SpeedResult:
     """Measure every implementation at every shape (see the module docstring).
 
     With `xla=True` the forward and the training step are compiled with XLA
@@ -326,7 +330,7 @@ def run_gru_benchmark(
     """
     environment = describe_environment()
     candidates = default_candidates(bool(environment.gpus), extra_implementations)
-    result = BenchmarkResult(
+    result = SpeedResult(
         environment=environment,
         shapes=[tuple(s) for s in shapes],
         repeats=repeats,
@@ -353,3 +357,117 @@ def run_gru_benchmark(
         )
         result.rows.extend(measure_shape(tuple(shape), candidates, repeats, warmup, xla=xla))
     return result
+
+
+def _timing(t: Timing) -> str:
+    return f"{t.median_ms:.1f} [{t.min_ms:.1f}–{t.max_ms:.1f}]"
+
+
+def _ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _diff(row: Row) -> str:
+    if row.max_abs_diff_output is None:
+        return "–"
+    return f"{row.max_abs_diff_output:.1e} / {row.max_abs_diff_grad:.1e}"
+
+
+def markdown_table(result: SpeedResult) -> str:
+    """The measurements as one Markdown table, preceded by what was run where."""
+    env = result.environment
+    lines = [
+        f"Device: {env.device}; CPU: {env.cpu} ({env.cpu_count} logical cores); "
+        f"TensorFlow {env.tensorflow}, Keras {env.keras}.",
+        f"keras.layers.GRU ran the {env.keras_gru_kernel}.",
+        f"Median [min–max] of {result.repeats} interleaved repeats after {result.warmup} "
+        f"warm-up calls. Training step: {result.train_step}. GFLOP/s: {result.flops_note}. "
+        "Ratios are keras.layers.GRU's median time / this row's (above 1: faster than Keras). "
+        "|Δ| is the max abs difference from keras.layers.GRU with the same weights "
+        "(layer outputs / gradients).",
+        "",
+        "| shape (B, T, D, H) | implementation | params | forward ms | train step ms "
+        "| train windows/s | GFLOP/s fwd | GFLOP/s train | keras/ours fwd | keras/ours train "
+        "| max abs Δ out / grad |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in result.rows:
+        shape = "(" + ", ".join(str(v) for v in row.shape) + ")"
+        lines.append(
+            f"| {shape} | {row.label} | {row.params:,} | {_timing(row.forward)} "
+            f"| {_timing(row.train_step)} | {row.train_windows_per_s:,.0f} "
+            f"| {row.forward_gflops:.1f} | {row.train_gflops:.1f} "
+            f"| {_ratio(row.forward_ratio_vs_keras)} | {_ratio(row.train_ratio_vs_keras)} "
+            f"| {_diff(row)} |"
+        )
+    if not env.gpus:
+        lines += ["", "No GPU was available, so cuDNN was not measured."]
+    return "\n".join(lines) + "\n"
+
+
+def _metrics(result: SpeedResult) -> dict[str, float]:
+    """Median times and ratios per implementation and shape, e.g. ``ours_gru.256x64x8x64.train_step_ms``."""
+    metrics = {}
+    for row in result.rows:
+        prefix = f"{row.implementation}.{'x'.join(map(str, row.shape))}"
+        prefix = prefix.replace("[", "_").replace("]", "")
+        metrics[f"{prefix}.forward_ms"] = row.forward.median_ms
+        metrics[f"{prefix}.train_step_ms"] = row.train_step.median_ms
+        if row.train_ratio_vs_keras is not None:
+            metrics[f"{prefix}.train_ratio_vs_keras"] = row.train_ratio_vs_keras
+            metrics[f"{prefix}.forward_ratio_vs_keras"] = row.forward_ratio_vs_keras
+    return metrics
+
+
+def benchmark_speed(
+    shapes: Sequence[tuple[int, int, int, int]] | None = None,
+    repeats: int = 10,
+    quick: bool = False,
+    extra_implementations: Sequence[str] = (),
+    xla: bool = False,
+) -> BenchmarkReport:
+    """Run the GRU speed benchmark.
+
+    Args:
+        shapes: (batch, steps, inputs, units) tuples; default `DEFAULT_SHAPES`
+            (`QUICK_SHAPES` with `quick=True`).
+        repeats: Timed repeats per implementation and shape (after warm-up).
+        quick: Tiny shapes, one repeat, one warm-up call: checks the plumbing, not speed.
+        extra_implementations: Further `forecasting.layers.GRU(implementation=...)` values to
+            measure beside the default one.
+        xla: Compile the forward and the training step with XLA, as `model.fit` does by
+            default; otherwise plain graph mode.
+
+    Returns:
+        A `BenchmarkReport` named ``gru_speed``: the Markdown table, the `SpeedResult` as
+        JSON data, the environment as MLflow params and the medians and ratios as metrics.
+    """
+    if quick:
+        shapes, repeats, warmup = shapes or QUICK_SHAPES, 1, 1
+    else:
+        shapes, warmup = shapes or DEFAULT_SHAPES, 2
+    result = measure_gru_speed(shapes, repeats, warmup, extra_implementations, xla)
+    env = result.environment
+    return BenchmarkReport(
+        name="gru_speed",
+        markdown=markdown_table(result),
+        data=result.to_dict(),
+        params={
+            "device": env.device,
+            "cpu": env.cpu,
+            "cpu_count": env.cpu_count,
+            "tensorflow": env.tensorflow,
+            "keras": env.keras,
+            "keras_gru_kernel": env.keras_gru_kernel,
+            "repeats": result.repeats,
+            "warmup": result.warmup,
+            "xla": result.xla,
+            "shapes": ";".join(",".join(map(str, s)) for s in result.shapes),
+        },
+        tags={
+            "device": env.device,
+            "keras_gru_kernel": env.keras_gru_kernel,
+            "cudnn_available": str(env.cudnn_available),
+        },
+        metrics=_metrics(result),
+    )
