@@ -1,46 +1,69 @@
-"""`forecast compare`: one LSTM-then-GRU comparison on a data file."""
+"""`forecast compare`: one LSTM-then-GRU comparison on a data file.
+
+Every flag below sets one key of the pipeline config; a flag not given leaves the config's
+default (``auto`` ones are chosen from the data), so the CLI, the YAML file and the library
+share one default per setting.
+"""
 
 from __future__ import annotations
 
 from forecasting.cli.options import add_data_options
 
+# flag -> (config key, type, help); the help's default is read from the config itself.
+FLAGS: dict[str, tuple[str, type, str]] = {
+    "--horizon": ("windowing.horizon", int, "steps to forecast"),
+    "--lookback": ("windowing.lookback", int, "steps the model reads"),
+    "--arch": ("model.arch", str, "segment or pointwise network"),
+    "--units": ("model.units", int, "width of the recurrent state"),
+    "--segment": ("model.segment", int, "steps per segment (segment arch)"),
+    "--loss": ("training.loss", str, "scaled_mae, mae, mse or huber"),
+    "--max-epochs": ("training.max_epochs", int, "epoch budget for each family"),
+    "--batch-size": ("training.batch_size", int, "windows per training step"),
+    "--seed": ("training.seed", int, "one seed for both families"),
+    "--gru-impl": ("model.gru_impl", str, "custom, cell or keras"),
+    "--experiment": ("mlflow.experiment", str, "MLflow experiment name"),
+    "--model-name": ("mlflow.model_name", str, "registered model name"),
+}
+
+
+def config_default(key: str):
+    from forecasting.config import PipelineConfig
+
+    section, name = key.split(".")
+    return getattr(getattr(PipelineConfig(), section), name)
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("compare", help="train an LSTM then a GRU, backtest, decide, register the winner")
     add_data_options(p)
-    p.add_argument("--horizon", type=int, required=True, help="steps to forecast")
-    p.add_argument("--lookback", type=int, default=None, help="steps the model reads (default 72)")
-    p.add_argument("--experiment", default=None, help="MLflow experiment name")
-    p.add_argument("--model-name", default=None, help="registered model name")
-    p.add_argument("--max-epochs", type=int, default=None, help="epoch budget for each family")
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--gru-impl", choices=["custom", "cell", "keras"], default=None)
+    for flag, (key, kind, text) in FLAGS.items():
+        required = flag == "--horizon"
+        default_text = "" if required else f" (default {config_default(key)})"
+        p.add_argument(flag, type=kind, default=None, required=required, help=text + default_text)
+    p.add_argument("--strict", action="store_true", default=None,
+                   help="refuse the data if any series is too short, instead of leaving it to the best baseline")
     p.set_defaults(func=run, needs_tensorflow=True)
+
+
+def config_tree(args) -> dict:
+    """The config keys the command line sets (only the flags given)."""
+    tree: dict = {
+        "name": "compare",
+        "data": {"path": args.data, "id_col": args.id_col, "time_col": args.time_col, "target": args.target,
+                 "covariates": args.covariates, "freq": args.freq, "fill": args.fill},
+    }
+    if args.strict:
+        tree["data"]["strict"] = True
+    for flag, (key, _, _) in FLAGS.items():
+        value = getattr(args, flag.lstrip("-").replace("-", "_"))
+        if value is not None:
+            section, name = key.split(".")
+            tree.setdefault(section, {})[name] = value
+    return tree
 
 
 def run(args) -> int:
     from forecasting.cli.run import execute
     from forecasting.config import build_config
 
-    tree: dict = {
-        "name": "compare",
-        "data": {"path": args.data, "id_col": args.id_col, "time_col": args.time_col, "target": args.target,
-                 "covariates": args.covariates, "freq": args.freq, "fill": args.fill},
-        "windowing": {"horizon": args.horizon},
-        "training": {},
-        "mlflow": {},
-        "model": {},
-    }
-    if args.lookback is not None:
-        tree["windowing"]["lookback"] = args.lookback
-    if args.max_epochs is not None:
-        tree["training"]["max_epochs"] = args.max_epochs
-    if args.seed is not None:
-        tree["training"]["seed"] = args.seed
-    if args.experiment:
-        tree["mlflow"]["experiment"] = args.experiment
-    if args.model_name:
-        tree["mlflow"]["model_name"] = args.model_name
-    if args.gru_impl:
-        tree["model"]["gru_impl"] = args.gru_impl
-    return execute(build_config(tree, "command line"))
+    return execute(build_config(config_tree(args), "command line"))

@@ -21,17 +21,20 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 
 from forecasting.config import PipelineConfig
-from forecasting.data import Columns, SeriesData, load_series
+from forecasting.data import ID, Columns, SeriesData, load_series
 from forecasting.evaluation.backtest import Backtest, baseline_backtest, model_backtest
-from forecasting.evaluation.decision import Decision, Rule, decide
+from forecasting.evaluation.decision import Decision, decide
+from forecasting.experiments.auto import Choice, resolve
 from forecasting.models.baselines import seasonal_period
-from forecasting.models.builder import ModelSpec, build_forecaster
-from forecasting.models.training import TrainBudget, TrainResult, train
+from forecasting.models.builder import build_forecaster
+from forecasting.models.training import TrainResult, train
 from forecasting.tracking import plots
 from forecasting.tracking.pyfunc_model import log_forecaster
 from forecasting.tracking.runs import flatten, sigterm_as_interrupt, tracked_run
 from forecasting.tracking.store import ensure_experiment, use_store
-from forecasting.windowing import WindowedData, WindowSpec, make_windows
+from forecasting.windowing import WindowedData, make_windows
+from forecasting.windowing.dataset import step_of
+from forecasting.windowing.usable import LeftOut, left_out_frame, partition
 
 log = logging.getLogger(__name__)
 
@@ -60,38 +63,51 @@ class ComparisonResult:
     decision: Decision
     table: pd.DataFrame
     families: dict[str, FamilyResult] = field(default_factory=dict)
+    choices: list[Choice] = field(default_factory=list)  # the settings chosen from the data
+    left_out: list[LeftOut] = field(default_factory=list)  # series the best baseline forecasts
+    best_baseline: str = "seasonal_naive"
 
     @property
     def run_ids(self) -> list[str]:
         return [self.families[f].run_id for f in FAMILIES if f in self.families]
 
 
-def prepare(cfg: PipelineConfig) -> tuple[SeriesData, WindowedData]:
-    """Load, validate and window the data; bad input fails here, before any run starts."""
-    d, w = cfg.data, cfg.windowing
+@dataclass
+class Prepared:
+    """The data of a comparison, validated, with every ``auto`` setting chosen."""
+
+    cfg: PipelineConfig  # resolved: no ``auto`` left
+    data: SeriesData  # the series the models train on
+    windowed: WindowedData
+    period: int
+    choices: list[Choice] = field(default_factory=list)
+    left_out: list[LeftOut] = field(default_factory=list)
+
+
+def prepare(cfg: PipelineConfig) -> Prepared:
+    """Load, validate and window the data; choose what is ``auto``; set aside series too short
+    to train on. Bad input fails here, before any run starts."""
+    d = cfg.data
     columns = Columns(d.id_col, d.time_col, d.target, tuple(d.covariates) if d.covariates is not None else None)
-    spec = WindowSpec(
-        lookback=w.lookback, horizon=w.horizon, stride=w.stride, val_fraction=w.val_fraction,
-        test_fraction=w.test_fraction, n_folds=w.n_folds, backtest_stride=w.backtest_stride,
-    )
-    data = load_series(d.path, columns, freq=d.freq, fill=d.fill, min_length=w.lookback + w.horizon)
-    return data, make_windows(data, spec)
+    data = load_series(d.path, columns, freq=d.freq, fill=d.fill)
+    period = cfg.rule.seasonal_period or seasonal_period(data.freq)
+    lengths = data.frame.groupby(ID, sort=False).size()
+    cfg, choices = resolve(cfg, lengths, step_of(data.freq), period)
+    usable, left_out = partition(data, cfg.windowing, strict=d.strict)
+    return Prepared(cfg, usable, make_windows(usable, cfg.windowing), period, choices, left_out)
 
 
 def _train_family(
     family: str, cfg: PipelineConfig, data: SeriesData, windowed: WindowedData, period: int, experiment_id: str
 ) -> tuple[FamilyResult, keras.Model]:
-    m, t = cfg.model, cfg.training
-    spec = ModelSpec(cell=family, gru_impl=m.gru_impl, units=m.units, layers=m.layers, dropout=m.dropout,
-                     skip=m.skip)
-    budget = TrainBudget(t.max_epochs, t.patience, t.batch_size, t.learning_rate, t.seed)
-    impl = spec.impl_tag
+    spec, budget = cfg.model, cfg.training
+    impl = spec.impl_tag(family)
     with tracked_run(experiment_id=experiment_id, run_name=family, nested=True) as run:
         mlflow.set_tags({"model_family": family, "gru_impl": impl, "role": "candidate"})
         mlflow.log_params(flatten("", cfg.model_dump()) | {"model_family": family})
-        keras.utils.set_random_seed(t.seed)  # the same seed for both families: reproducible runs
-        model = build_forecaster(spec, windowed.spec.lookback, windowed.spec.horizon,
-                                 windowed.n_features, windowed.n_calendar, period)
+        keras.utils.set_random_seed(budget.seed)  # the same seed for both families: reproducible runs
+        model = build_forecaster(family, spec, windowed.spec.lookback, windowed.spec.horizon,
+                                 windowed.n_features, windowed.n_calendar, period, windowed.calendar_names)
         log.info("training %s (%s parameters)", family.upper(), f"{model.count_params():,}")
 
         def on_epoch(epoch: int, logs: dict) -> None:
@@ -99,7 +115,7 @@ def _train_family(
                 {("train_" + k if not k.startswith("val_") else k): v for k, v in logs.items()}, step=epoch + 1
             )
 
-        result = train(model, windowed, budget, on_epoch=on_epoch)
+        result = train(model, windowed, budget, on_epoch=on_epoch, period=period)
         mlflow.log_metric("val_loss", result.initial_val_loss, step=0)  # the untrained model: the curve's start
         bt = model_backtest(family, model, windowed, period)
         mlflow.log_metrics({f"backtest_{k}": v for k, v in bt.summary.items() if np.isfinite(v)})
@@ -168,18 +184,20 @@ def register(result: ComparisonResult, winner: str, beats_baseline: bool) -> Non
 
 def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
     """Run the whole LSTM-then-GRU comparison described by ``cfg``."""
-    data, windowed = prepare(cfg)  # bad input stops here, before anything is written to the store
+    prepared = prepare(cfg)  # bad input stops here, before anything is written to the store
+    cfg, data, windowed, period = prepared.cfg, prepared.data, prepared.windowed, prepared.period
     uri = use_store(cfg.mlflow.tracking_uri)
     experiment_id = ensure_experiment(cfg.mlflow.experiment, uri)
-    period = cfg.rule.seasonal_period or seasonal_period(data.freq)
-    rule = Rule(cfg.rule.metric, cfg.rule.tolerance, cfg.rule.alpha, cfg.rule.test)
+    rule = cfg.rule
     with sigterm_as_interrupt(), tracked_run(experiment_id=experiment_id, run_name=f"{cfg.name}: lstm vs gru") as parent:
         mlflow.set_tags({"pipeline": cfg.name, "role": "comparison", "data.source": data.source})
         mlflow.log_params(flatten("", cfg.model_dump()) | {
             "data.n_series": len(data.ids), "data.freq_inferred": data.freq, "seasonal_period": period,
             "windows.train": len(windowed.splits["train"]), "windows.val": len(windowed.splits["val"]),
-            "windows.test": len(windowed.splits["test"]),
+            "windows.test": len(windowed.splits["test"]), "data.n_left_out": len(prepared.left_out),
         })
+        if prepared.choices:
+            mlflow.set_tag("auto_choices", "; ".join(str(c) for c in prepared.choices))
         mlflow.log_text(data.summary(), "data_summary.txt")
         baselines = {k: baseline_backtest(k, windowed, period) for k in ("seasonal_naive", "naive")}
         families: dict[str, FamilyResult] = {}
@@ -190,8 +208,9 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
         decision = decide(rule, lstm.summary[metric], gru.summary[metric], baselines["seasonal_naive"].summary[metric],
                           lstm.window_errors, gru.window_errors, windowed.spec.horizon)
         table = comparison_table(families, baselines)
+        best_baseline = min(baselines, key=lambda k: baselines[k].summary[metric])
         result = ComparisonResult(uri, experiment_id, parent.info.run_id, cfg.mlflow.model_name, decision, table,
-                                  families)
+                                  families, prepared.choices, prepared.left_out, best_baseline)
         mlflow.set_tags({
             "decision.winner": decision.winner,
             "decision.reason": decision.reason,
@@ -205,6 +224,8 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
             table.rename_axis("model").to_csv(tmp / "comparison.csv")
             (tmp / "comparison.md").write_text(format_table(table) + "\n\n" + decision.reason + "\n")
             (tmp / "decision.json").write_text(json.dumps(decision.to_dict(), indent=1))
+            if prepared.left_out:
+                left_out_frame(prepared.left_out, best_baseline).to_csv(tmp / "left_out_series.csv", index=False)
             forecasts = {f.upper(): families[f].backtest.forecasts for f in FAMILIES} | {
                 "seasonal naive": baselines["seasonal_naive"].forecasts}
             plots.comparison(tmp / "comparison.png", table.loc[["lstm", "gru", "seasonal_naive", "naive"]],

@@ -11,8 +11,16 @@ UI_URL = "http://127.0.0.1:5000"
 def summary(result: ComparisonResult) -> str:
     d = result.decision
     winner = result.families[d.winner]
-    lines = [
-        "",
+    lines = [""]
+    if result.choices:
+        lines.append("Chosen from the data (set them to override):")
+        lines += [f"  {c}" for c in result.choices]
+        lines.append("")
+    if result.left_out:
+        shown = ", ".join(x.uid for x in result.left_out[:5]) + (" …" if len(result.left_out) > 5 else "")
+        lines += [f"Left out of training: {len(result.left_out)} series too short for the lookback ({shown}); "
+                  f"{result.best_baseline.replace('_', ' ')} forecasts them.", ""]
+    lines += [
         format_table(result.table),
         "",
         f"Decision: {d.winner.upper()} — {d.reason}",

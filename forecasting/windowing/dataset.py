@@ -183,6 +183,10 @@ def _concat(parts: list[Windows], spec: WindowSpec, n_features: int, n_cal: int)
 
 def make_windows(data: SeriesData, spec: WindowSpec) -> WindowedData:
     """Split every series by time, fit its scaler on the training part, and cut the windows."""
+    if spec.lookback == "auto":
+        from forecasting.errors import ConfigError
+
+        raise ConfigError("windowing.lookback is 'auto': choose it from the data first (forecast compare does)")
     L, H = spec.lookback, spec.horizon
     arrays, cuts = [], {name: [] for name in SPLITS}
     for index, (uid, part) in enumerate(data.frame.groupby(ID, sort=False)):
@@ -190,9 +194,9 @@ def make_windows(data: SeriesData, spec: WindowSpec) -> WindowedData:
         arr = series_arrays(uid, part, data.covariates, data.freq, split)
         arrays.append(arr)
         T = split.length
-        cuts["train"].append(_cut(arr, origins_between(T, L, H, 0, split.train_end, spec.stride), spec, index, -1))
+        cuts["train"].append(_cut(arr, origins_between(T, L, H, 0, split.train_end, spec.step_train), spec, index, -1))
         cuts["val"].append(
-            _cut(arr, origins_between(T, L, H, split.train_end, split.val_end, spec.stride), spec, index, -1)
+            _cut(arr, origins_between(T, L, H, split.train_end, split.val_end, spec.step_train), spec, index, -1)
         )
         for k in range(spec.n_folds):
             lo, hi = split.fold_bounds(k)
