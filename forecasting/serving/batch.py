@@ -35,8 +35,9 @@ from forecasting.data.regularize import infer_frequency
 from forecasting.data.schema import SINGLE_SERIES_ID
 from forecasting.data.validation import ROW, to_canonical
 from forecasting.errors import DataError, InputError
-from forecasting.serving.atomic import output_format, sha256_file, write_frame, write_json
+from forecasting.files import sha256_file, write_json
 from forecasting.serving.model_ref import ModelRef, fetch_model, read_preprocessing, resolve_model
+from forecasting.serving.output import output_format, write_frame
 
 log = logging.getLogger(__name__)
 

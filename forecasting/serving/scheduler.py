@@ -158,7 +158,7 @@ def render_output(template: str, as_of: datetime, name: str) -> Path:
 
 
 def check_template(template: str) -> None:
-    from forecasting.serving.atomic import output_format
+    from forecasting.serving.output import output_format
 
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
