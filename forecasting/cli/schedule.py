@@ -17,7 +17,7 @@ def _state_parent() -> argparse.ArgumentParser:
 
 
 def register(subparsers) -> None:
-    from forecasting.serving.scheduler import DEFAULT_MISFIRE_GRACE, DEFAULT_POLL_SECONDS
+    from forecasting.serving.schedule import DEFAULT_MISFIRE_GRACE, DEFAULT_POLL_SECONDS
 
     state = _state_parent()
     p = subparsers.add_parser("schedule", help="add, list, remove or run scheduled batch predictions")
@@ -64,7 +64,7 @@ def _when(value) -> str:
 
 
 def run_add(args) -> int:
-    from forecasting.serving.scheduler import add_schedule
+    from forecasting.serving.schedule import add_schedule
 
     schedule, replaced = add_schedule(
         args.name, args.cron, args.model, args.data, args.output, timezone=args.timezone,
@@ -77,7 +77,7 @@ def run_add(args) -> int:
 
 
 def run_list(args) -> int:
-    from forecasting.serving.scheduler import list_schedules, state_dir
+    from forecasting.serving.schedule import list_schedules, state_dir
 
     schedules = list_schedules(args.state_dir)
     if not schedules:
@@ -93,7 +93,7 @@ def run_list(args) -> int:
 
 
 def run_remove(args) -> int:
-    from forecasting.serving.scheduler import remove_schedule
+    from forecasting.serving.schedule import remove_schedule
 
     remove_schedule(args.name, args.state_dir)
     print(f"removed schedule {args.name!r}")
@@ -101,7 +101,7 @@ def run_remove(args) -> int:
 
 
 def run_now(args) -> int:
-    from forecasting.serving.scheduler import run_schedule_now
+    from forecasting.serving.schedule import run_schedule_now
 
     outcome = run_schedule_now(args.name, args.state_dir)
     print(f"schedule {args.name!r}: {outcome.describe()}")
@@ -110,7 +110,7 @@ def run_now(args) -> int:
 
 def run_scheduler(args) -> int:
     from forecasting.errors import ConfigError
-    from forecasting.serving.scheduler import serve
+    from forecasting.serving.schedule import serve
 
     if args.poll_seconds <= 0:
         raise ConfigError(f"--poll-seconds must be positive, received: {args.poll_seconds}")
