@@ -19,6 +19,7 @@ import time
 from datetime import UTC
 from pathlib import Path
 
+from forecasting.exit_status import ExitStatus
 from forecasting.serving.schedule.history import RunHistory
 from forecasting.serving.schedule.job import one_line
 from forecasting.serving.schedule.lock import exclusive
@@ -76,7 +77,7 @@ def _stop_on_signals(stop: _Stop):
 
     def _handle(signum, frame):
         if stop.signal is not None:
-            os._exit(128 + signum)  # asked twice: do not wait for running jobs
+            os._exit(ExitStatus.INTERRUPTED)  # asked twice: do not wait for running jobs
         stop.signal = signum
 
     previous = {s: signal.signal(s, _handle) for s in (signal.SIGTERM, signal.SIGINT)}
@@ -109,12 +110,16 @@ def serve(
     max_workers: int = 1,
     stop: threading.Event | None = None,
 ) -> int:
-    """Run due schedules until SIGTERM/SIGINT (or ``stop`` is set); returns 0 after a clean stop.
+    """Run due schedules until SIGTERM/SIGINT (or ``stop`` is set); returns ``ExitStatus.OK`` after a clean stop.
 
     Every ``poll_seconds`` the job store is read again, so schedules added, replaced or
     removed by ``forecast schedule`` in another process take effect without a restart.
     Jobs run in ``max_workers`` threads (one by default: runs are queued, never parallel).
-    On stop, running jobs finish first.
+    On stop, running jobs finish first; a second signal ends the process at once with
+    ``ExitStatus.INTERRUPTED``.
+
+    Raises:
+        SchedulerBusy: another scheduler holds the state folder's lock.
     """
     folder = state_dir(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -142,4 +147,4 @@ def serve(
                 log.info("%s received: finishing running jobs, then stopping", signal.Signals(stopping.signal).name)
             scheduler.shutdown(wait=True)
             log.info("scheduler stopped")
-    return 0
+    return ExitStatus.OK

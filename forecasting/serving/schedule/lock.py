@@ -7,12 +7,12 @@ import fcntl
 import os
 from pathlib import Path
 
-from forecasting.errors import InputError
+from forecasting.errors import Busy
 from forecasting.serving.schedule.state import LOCK_FILE
 
 
-class SchedulerBusy(InputError):
-    """Another scheduler process holds the state folder."""
+class SchedulerBusy(Busy):
+    """Another scheduler process holds the state folder (exit status 75, not bad input)."""
 
 
 @contextlib.contextmanager

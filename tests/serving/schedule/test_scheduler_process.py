@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -13,9 +14,11 @@ import pandas as pd
 import pytest
 
 from forecasting.cli import main
+from forecasting.exit_status import ExitStatus
 from forecasting.serving.batch import EXPERIMENT
 from forecasting.serving.schedule.history import RunHistory
-from forecasting.serving.schedule.state import LOG_FILE
+from forecasting.serving.schedule.lock import exclusive
+from forecasting.serving.schedule.state import LOCK_FILE, LOG_FILE
 
 
 def _start_scheduler(served_model, state: Path, cwd: Path) -> subprocess.Popen:
@@ -80,7 +83,7 @@ def test_scheduler_survives_a_restart_and_a_failing_job_does_not_stop_another(se
     _wait_for(good_ran_after_broken_failed, 90, "a good run after a failed one", second)
     rival = subprocess.run([sys.executable, "-m", "forecasting", "scheduler", "--state-dir", str(state)],
                            env=served_model.env(), capture_output=True, text=True, timeout=120)
-    assert rival.returncode == 2
+    assert rival.returncode == ExitStatus.BUSY == 75  # not bad input: it works once the other one ends
     assert rival.stderr.strip() == f"error: {state}: another forecast scheduler is running (pid {second.pid})"
     code, err = _stop(second)
     assert code == 0, err
@@ -109,3 +112,18 @@ def test_scheduler_survives_a_restart_and_a_failing_job_does_not_stop_another(se
     assert "missing target column 'y'" in failed[0].data.tags["failure_reason"]
     finished = client.search_runs([experiment.experiment_id], "tags.schedule = 'good'")
     assert any(r.info.status == "FINISHED" for r in finished)
+
+
+def test_a_second_scheduler_exits_busy_while_the_lock_is_held(tmp_path):
+    """The lock held by this process (as a running scheduler holds it): a scheduler started now exits 75."""
+    state = tmp_path / "state"
+    state.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "FORECAST_STATE_DIR"} | {"TF_CPP_MIN_LOG_LEVEL": "2"}
+    with exclusive(state):
+        assert (state / LOCK_FILE).read_text() == f"{os.getpid()}\n"
+        busy = subprocess.run([sys.executable, "-m", "forecasting", "scheduler", "--state-dir", str(state)],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert busy.returncode == ExitStatus.BUSY, busy.stderr
+    assert busy.stderr.strip() == f"error: {state}: another forecast scheduler is running (pid {os.getpid()})"
+    assert busy.stdout == ""
+    assert sorted(p.name for p in state.iterdir()) == [LOCK_FILE]  # no log, no job store, no history
