@@ -228,17 +228,10 @@ def _lineage(ref: ModelRef, data: Path, input_sha: str, as_of, history: History,
     }
 
 
-def predict_batch(
-    model_uri: str,
-    data: str | Path,
-    output: str | Path,
-    as_of: str | datetime | pd.Timestamp | None = None,
-    engine: str = "local",
-    spark_master: str | None = None,
-    tracking_uri: str | None = None,
-    tags: dict[str, str] | None = None,
-) -> BatchResult:
+def predict_batch(model_uri: str, data: str | Path, output: str | Path, **options) -> BatchResult:
     """Forecast the next H steps of every series in ``data`` with the model at ``model_uri``.
+
+    The keyword options are those of :func:`attempt_batch`, which this calls.
 
     Args:
         model_uri: ``models:/NAME@ALIAS``, ``models:/NAME/VERSION``, ``runs:/...`` or a local folder.
@@ -257,7 +250,7 @@ def predict_batch(
         InputError: bad URI, unreadable or invalid data, unsupported output type; nothing is
             written at ``output`` and the MLflow run ends FAILED with the reason.
     """
-    attempt = attempt_batch(model_uri, data, output, as_of, engine, spark_master, tracking_uri, tags)
+    attempt = attempt_batch(model_uri, data, output, **options)
     if attempt.error is not None:
         raise attempt.error
     return attempt.result
@@ -275,8 +268,9 @@ def attempt_batch(
 ) -> BatchAttempt:
     """:func:`predict_batch` for a caller that records failures itself (the scheduler).
 
-    Takes the same arguments. An error comes back in the :class:`BatchAttempt`, beside
-    the MLflow run it ended FAILED; an interruption (``KeyboardInterrupt``) is raised.
+    The arguments are documented at :func:`predict_batch`. An error comes back in the
+    :class:`BatchAttempt`, beside the MLflow run it ended FAILED; an interruption
+    (``KeyboardInterrupt``) is raised.
     """
     from forecasting.tracking.runs import sigterm_as_interrupt, tracked_run
     from forecasting.tracking.store import ensure_experiment, use_store

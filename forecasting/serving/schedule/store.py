@@ -64,7 +64,7 @@ def _upgrade_job_functions(path: Path) -> int:
             return 0
         upgraded = []
         for job_id, blob in rows:
-            state = pickle.loads(blob)  # noqa: S301 - our own state file, pickled by APScheduler
+            state = pickle.loads(blob)  # our own state file, pickled by APScheduler
             if state.get("func") in LEGACY_JOB_FUNCTIONS:
                 state["func"] = JOB_FUNCTION
                 upgraded.append((pickle.dumps(state, pickle.HIGHEST_PROTOCOL), job_id))
