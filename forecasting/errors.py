@@ -1,15 +1,26 @@
-"""Errors that mean "the user's input is wrong", as opposed to bugs.
+"""Errors the CLI reports in one line on stderr, with no traceback, as opposed to bugs.
 
-The CLI turns an :class:`InputError` into one line on stderr and exit status 2,
-with no traceback. Every message names the file (or config key), the column and
-the first offending row or value, so the user can fix it without a debugger.
+Each class carries its exit status (:class:`~forecasting.exit_status.ExitStatus`): an
+:class:`InputError` exits 2, a :class:`JobFailed` 1 and a :class:`Busy` 75. Every
+``InputError`` message names the file (or config key), the column and the first offending
+row or value, so the user can fix it without a debugger.
 """
 
 from __future__ import annotations
 
+from forecasting.exit_status import ExitStatus
 
-class InputError(ValueError):
+
+class ForecastingError(Exception):
+    """An error the user can act on: the CLI prints it in one line and exits with ``exit_status``."""
+
+    exit_status: ExitStatus = ExitStatus.JOB_FAILED
+
+
+class InputError(ForecastingError, ValueError):
     """Bad user input: a data file, a config value, a model URI or a CLI flag."""
+
+    exit_status = ExitStatus.BAD_INPUT
 
 
 class DataError(InputError):
@@ -20,8 +31,19 @@ class ConfigError(InputError):
     """A pipeline config or command-line value that is invalid."""
 
 
-class JobFailed(RuntimeError):
+class JobFailed(ForecastingError, RuntimeError):
     """A job that ran into a problem the user can act on (e.g. training diverged).
 
     Not a bug and not bad input: the CLI prints one line and exits with status 1.
     """
+
+    exit_status = ExitStatus.JOB_FAILED
+
+
+class Busy(ForecastingError, RuntimeError):
+    """Another process holds what this command needs to itself (e.g. the scheduler's lock).
+
+    Not bad input: the same command works once the other process ends. Exit status 75.
+    """
+
+    exit_status = ExitStatus.BUSY

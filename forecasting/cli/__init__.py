@@ -2,7 +2,8 @@
 
 Every sub-command lives in its own module in this package and exposes
 ``register(subparsers)``, which adds its parser and sets ``func`` to a callable
-taking the parsed ``argparse.Namespace`` and returning an exit status.
+taking the parsed ``argparse.Namespace`` and returning an exit status
+(:class:`~forecasting.exit_status.ExitStatus`; the README lists them all).
 """
 
 from __future__ import annotations
@@ -20,11 +21,8 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
 
 from forecasting import __version__  # noqa: E402
-from forecasting.errors import InputError, JobFailed  # noqa: E402
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_BAD_INPUT = 2
+from forecasting.errors import ForecastingError  # noqa: E402
+from forecasting.exit_status import ExitStatus  # noqa: E402
 
 # One module per sub-command; each has register(subparsers).
 COMMAND_MODULES = (
@@ -43,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on usage errors already; keep its message to one line."""
 
     def error(self, message: str) -> None:  # pragma: no cover - argparse plumbing
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+        self.exit(ExitStatus.BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,20 +75,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
-        return EXIT_BAD_INPUT
+        return ExitStatus.BAD_INPUT
     _configure_logging(args.verbose)
     if getattr(args, "needs_tensorflow", False) and not args.verbose:
         from forecasting.quiet import import_tensorflow_quietly
 
         import_tensorflow_quietly()
     try:
-        return int(args.func(args) or EXIT_OK)
-    except InputError as exc:
+        return int(args.func(args) or ExitStatus.OK)
+    except ForecastingError as exc:  # bad input, a failed job, a busy lock: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except JobFailed as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+        return int(exc.exit_status)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return int(ExitStatus.INTERRUPTED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from forecasting.cli.options import add_model_option, add_tracking_uri_option
+from forecasting.exit_status import ExitStatus
 
 
 def register(subparsers) -> None:
@@ -39,4 +40,4 @@ def run(args) -> int:
         print(f"  note: {note}")
     where = "a new run in experiment diagnostics" if result.new_run else "the model's run"
     print(f"  logged to {where}: {result.run_id} (artifacts under diagnostics/)")
-    return 0
+    return ExitStatus.OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from forecasting.cli.options import add_model_option, add_tracking_uri_option
+from forecasting.exit_status import ExitStatus
 
 
 def register(subparsers) -> None:
@@ -41,4 +42,4 @@ def run(args) -> int:
     print(f"  model: {model}, history up to {lin['history_end']}" + (f", as of {lin['as_of']}" if lin["as_of"] else ""))
     print(f"  lineage: {result.lineage_path}")
     print(f"  MLflow run: {result.run_id} (experiment batch-predictions)")
-    return 0
+    return ExitStatus.OK

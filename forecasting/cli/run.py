@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from forecasting.exit_status import ExitStatus
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("run", help="run a pipeline config (pipelines/*.yaml)")
@@ -17,7 +19,7 @@ def execute(cfg) -> int:
 
     result = run_comparison(cfg)
     print(summary(result))
-    return 0
+    return ExitStatus.OK
 
 
 def run(args) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from forecasting.cli.options import add_model_option, add_tracking_uri_option
+from forecasting.exit_status import ExitStatus
 
 EXAMPLE_TEMPLATE = "forecasts/{as_of:%Y%m%d%H}.parquet"
 
@@ -17,7 +18,7 @@ def _state_parent() -> argparse.ArgumentParser:
 
 
 def register(subparsers) -> None:
-    from forecasting.serving.scheduler import DEFAULT_MISFIRE_GRACE, DEFAULT_POLL_SECONDS
+    from forecasting.serving.schedule import DEFAULT_MISFIRE_GRACE, DEFAULT_POLL_SECONDS
 
     state = _state_parent()
     p = subparsers.add_parser("schedule", help="add, list, remove or run scheduled batch predictions")
@@ -52,7 +53,8 @@ def register(subparsers) -> None:
     daemon = subparsers.add_parser(
         "scheduler", parents=[state], help="run due schedules in the foreground until SIGTERM/SIGINT",
         description="Run due schedules until stopped. SIGTERM or Ctrl-C lets running jobs finish, "
-        "then exits 0; a second signal exits at once. Logs go to stderr and <state-dir>/scheduler.log.",
+        "then exits 0; a second signal exits at once (status 130). Exits 75 if another scheduler holds "
+        "the state folder. Logs go to stderr and <state-dir>/scheduler.log.",
     )
     daemon.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS, metavar="S",
                         help=f"re-read the schedules every S seconds (default {DEFAULT_POLL_SECONDS:g})")
@@ -64,7 +66,7 @@ def _when(value) -> str:
 
 
 def run_add(args) -> int:
-    from forecasting.serving.scheduler import add_schedule
+    from forecasting.serving.schedule import add_schedule
 
     schedule, replaced = add_schedule(
         args.name, args.cron, args.model, args.data, args.output, timezone=args.timezone,
@@ -73,44 +75,44 @@ def run_add(args) -> int:
     verb = "replaced" if replaced else "added"
     print(f"{verb} schedule {schedule.name!r}: {schedule.cron} ({schedule.timezone}), next run {_when(schedule.next_run)}")
     print(f"  {schedule.model} on {schedule.data} -> {schedule.output}")
-    return 0
+    return ExitStatus.OK
 
 
 def run_list(args) -> int:
-    from forecasting.serving.scheduler import list_schedules, state_dir
+    from forecasting.serving.schedule import list_schedules, state_dir
 
     schedules = list_schedules(args.state_dir)
     if not schedules:
         print(f"no schedules in {state_dir(args.state_dir)}")
-        return 0
+        return ExitStatus.OK
     rows = [("NAME", "CRON", "NEXT RUN", "LAST OUTCOME")]
     for s in schedules:
         rows.append((s.name, f"{s.cron} ({s.timezone})", _when(s.next_run), s.last.describe() if s.last else "never run"))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "  " + r[3])
-    return 0
+    return ExitStatus.OK
 
 
 def run_remove(args) -> int:
-    from forecasting.serving.scheduler import remove_schedule
+    from forecasting.serving.schedule import remove_schedule
 
     remove_schedule(args.name, args.state_dir)
     print(f"removed schedule {args.name!r}")
-    return 0
+    return ExitStatus.OK
 
 
 def run_now(args) -> int:
-    from forecasting.serving.scheduler import run_schedule_now
+    from forecasting.serving.schedule import run_schedule_now
 
     outcome = run_schedule_now(args.name, args.state_dir)
     print(f"schedule {args.name!r}: {outcome.describe()}")
-    return 0 if outcome.status == "ok" else 1
+    return ExitStatus.OK if outcome.status == "ok" else ExitStatus.JOB_FAILED
 
 
 def run_scheduler(args) -> int:
     from forecasting.errors import ConfigError
-    from forecasting.serving.scheduler import serve
+    from forecasting.serving.schedule import serve
 
     if args.poll_seconds <= 0:
         raise ConfigError(f"--poll-seconds must be positive, received: {args.poll_seconds}")

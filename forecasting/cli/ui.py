@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from forecasting.cli.options import add_tracking_uri_option
+from forecasting.exit_status import ExitStatus
 
 
 def register(subparsers) -> None:
@@ -34,4 +35,4 @@ def run(args) -> int:
         pass
     finally:
         stop_server(proc)
-    return 0
+    return ExitStatus.OK

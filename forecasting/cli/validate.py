@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from forecasting.cli.options import add_data_options, columns_from
+from forecasting.exit_status import ExitStatus
 
 
 def register(subparsers) -> None:
@@ -26,4 +27,4 @@ def run(args) -> int:
         min_length = (args.lookback or 1) + (args.horizon or 1)
     data = load_series(args.data, columns_from(args), freq=args.freq, fill=args.fill, min_length=min_length)
     print(data.summary())
-    return 0
+    return ExitStatus.OK

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ import pandas as pd
 
 from forecasting.data import TARGET, TIME
 from forecasting.errors import DataError, InputError
+from forecasting.files import publish
 
 __all__ = ["ARTIFACT_PATH", "EXPERIMENT", "DiagnosisResult", "diagnose"]
 
@@ -149,16 +149,6 @@ def _log_target(client, ref, tracking_uri: str) -> str | None:
         log.info("run %s of %s is not in %s: logging to a new run", ref.run_id, ref.label, tracking_uri)
         return None
     return ref.run_id
-
-
-def _publish(staging: Path, output_dir: Path) -> list[Path]:
-    """Move the finished files into ``output_dir``, each by an atomic rename."""
-    written = []
-    for src in sorted(staging.iterdir()):
-        dst = output_dir / src.name
-        os.replace(src, dst)
-        written.append(dst)
-    return written
 
 
 def _prepare_output(output: str | Path) -> Path:
@@ -357,7 +347,7 @@ def _write_files(job: _Job, flow, traces: dict, summary: dict, output_dir: Path)
                        series_label=f"{job.uid}\n{job.meta['columns']['target']}",
                        title=f"GRU gates of {job.ref.label}, series {job.uid!r}")
         (staging / SUMMARY_JSON).write_text(json.dumps(summary, indent=1, default=str))
-        return _publish(staging, output_dir)
+        return publish(staging, output_dir)
 
 
 def _log_files(job: _Job, files: list[Path], summary: dict, data, seed: int, uri: str) -> tuple[str, bool]:

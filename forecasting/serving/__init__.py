@@ -3,8 +3,8 @@
 - :mod:`~forecasting.serving.model_ref`: what a model URI names (name, version, run, alias);
 - :mod:`~forecasting.serving.batch`: validate the input against the model, forecast, write
   the output and its lineage, one MLflow run per prediction;
-- :mod:`~forecasting.serving.atomic`: files that appear whole or not at all;
-- :mod:`~forecasting.serving.scheduler`: cron schedules in a persistent APScheduler job store;
+- :mod:`~forecasting.serving.output`: forecast files (CSV or Parquet), written atomically;
+- :mod:`~forecasting.serving.schedule`: cron schedules in a persistent APScheduler job store;
 - :mod:`~forecasting.serving.spark`: the same pyfunc, one pandas group per series on Spark.
 
 Submodules are imported on use; importing this package loads neither MLflow nor TensorFlow.

@@ -35,8 +35,9 @@ from forecasting.data.regularize import infer_frequency
 from forecasting.data.schema import SINGLE_SERIES_ID
 from forecasting.data.validation import ROW, to_canonical
 from forecasting.errors import DataError, InputError
-from forecasting.serving.atomic import output_format, sha256_file, write_frame, write_json
+from forecasting.files import sha256_file, write_json
 from forecasting.serving.model_ref import ModelRef, fetch_model, read_preprocessing, resolve_model
+from forecasting.serving.output import output_format, write_frame
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,15 @@ class BatchResult:
     @property
     def rows(self) -> int:
         return len(self.forecast)
+
+
+@dataclass
+class BatchAttempt:
+    """One batch prediction: its result or the error it failed with, and its MLflow run."""
+
+    run_id: str | None  # None if it failed before its run started (e.g. an unsupported output type)
+    result: BatchResult | None = None
+    error: Exception | None = None
 
 
 def lineage_path_for(output: str | Path) -> Path:
@@ -218,17 +228,10 @@ def _lineage(ref: ModelRef, data: Path, input_sha: str, as_of, history: History,
     }
 
 
-def predict_batch(
-    model_uri: str,
-    data: str | Path,
-    output: str | Path,
-    as_of: str | datetime | pd.Timestamp | None = None,
-    engine: str = "local",
-    spark_master: str | None = None,
-    tracking_uri: str | None = None,
-    tags: dict[str, str] | None = None,
-) -> BatchResult:
+def predict_batch(model_uri: str, data: str | Path, output: str | Path, **options) -> BatchResult:
     """Forecast the next H steps of every series in ``data`` with the model at ``model_uri``.
+
+    The keyword options are those of :func:`attempt_batch`, which this calls.
 
     Args:
         model_uri: ``models:/NAME@ALIAS``, ``models:/NAME/VERSION``, ``runs:/...`` or a local folder.
@@ -247,23 +250,46 @@ def predict_batch(
         InputError: bad URI, unreadable or invalid data, unsupported output type; nothing is
             written at ``output`` and the MLflow run ends FAILED with the reason.
     """
+    attempt = attempt_batch(model_uri, data, output, **options)
+    if attempt.error is not None:
+        raise attempt.error
+    return attempt.result
+
+
+def attempt_batch(
+    model_uri: str,
+    data: str | Path,
+    output: str | Path,
+    as_of: str | datetime | pd.Timestamp | None = None,
+    engine: str = "local",
+    spark_master: str | None = None,
+    tracking_uri: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> BatchAttempt:
+    """:func:`predict_batch` for a caller that records failures itself (the scheduler).
+
+    The arguments are documented at :func:`predict_batch`. An error comes back in the
+    :class:`BatchAttempt`, beside the MLflow run it ended FAILED; an interruption
+    (``KeyboardInterrupt``) is raised.
+    """
     from forecasting.tracking.runs import sigterm_as_interrupt, tracked_run
     from forecasting.tracking.store import ensure_experiment, use_store
 
-    output, data = Path(output), Path(data)
-    output_format(output)
-    if engine not in ENGINES:
-        raise InputError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
-    as_of = parse_as_of(as_of)
-    uri = use_store(tracking_uri)
-    experiment_id = ensure_experiment(EXPERIMENT, uri)
-    with sigterm_as_interrupt(), tracked_run(experiment_id=experiment_id, run_name="predict") as run:
-        run_id = run.info.run_id
-        try:
-            return _predict_in_run(run_id, model_uri, data, output, as_of, engine, spark_master, uri, tags)
-        except BaseException as exc:
-            exc.batch_run_id = run_id  # lets a caller (the scheduler) link the failure to its run
-            raise
+    run_id = None
+    try:
+        output, data = Path(output), Path(data)
+        output_format(output)
+        if engine not in ENGINES:
+            raise InputError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
+        as_of = parse_as_of(as_of)
+        uri = use_store(tracking_uri)
+        experiment_id = ensure_experiment(EXPERIMENT, uri)
+        with sigterm_as_interrupt(), tracked_run(experiment_id=experiment_id, run_name="predict") as run:
+            run_id = run.info.run_id
+            result = _predict_in_run(run_id, model_uri, data, output, as_of, engine, spark_master, uri, tags)
+    except Exception as exc:
+        return BatchAttempt(run_id, error=exc)
+    return BatchAttempt(run_id, result=result)
 
 
 def _predict_in_run(run_id, model_uri, data, output, as_of, engine, spark_master, uri, tags) -> BatchResult:

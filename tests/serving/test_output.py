@@ -1,4 +1,4 @@
-"""Output files appear whole or not at all, even when the writer is killed with SIGKILL."""
+"""Forecast files appear whole or not at all, even when the writer is killed with SIGKILL."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ import pandas as pd
 import pytest
 
 from forecasting.errors import InputError
-from forecasting.serving.atomic import atomic_writer, write_frame, write_json
+from forecasting.serving.output import write_frame
 
 # A child that builds a large forecast-shaped frame, says "ready", then writes it slowly
 # (small CSV chunks) through the atomic writer.
 WRITER = """
 import sys
 import numpy as np, pandas as pd
-from forecasting.serving.atomic import write_frame
+from forecasting.serving.output import write_frame
 n = int(sys.argv[2])
 frame = pd.DataFrame({
     "unique_id": np.char.add("series-", (np.arange(n) % 1000).astype(str)),
@@ -77,16 +77,6 @@ def test_sigkill_mid_write_leaves_nothing_at_the_output_path(tmp_path):
     _kill_mid_write(output)
     assert output.read_bytes() == before
     pd.testing.assert_frame_equal(pd.read_csv(output, parse_dates=["ds"]), small)
-
-
-def test_failure_inside_the_writer_keeps_the_old_file(tmp_path):
-    target = tmp_path / "report.json"
-    write_json(target, {"version": 1})
-    with pytest.raises(RuntimeError), atomic_writer(target) as fh:
-        fh.write(b'{"version": 2, "trunc')
-        raise RuntimeError("disk on fire")
-    assert target.read_text() == '{\n  "version": 1\n}\n'
-    assert _temporaries(target) == []
 
 
 @pytest.mark.parametrize("name", ["forecast.csv", "forecast.parquet"])

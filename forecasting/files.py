@@ -1,4 +1,4 @@
-"""Write a file so that its path holds either the old complete file or the new one, never a part.
+"""Files that appear whole or not at all: a path holds the old complete file or the new one, never a part.
 
 The bytes go to a temporary file in the same folder (same file system, so the
 rename is atomic), are flushed and fsynced, and only then ``os.replace`` puts the
@@ -6,6 +6,10 @@ file at its path; the folder is fsynced too, so the rename survives a power cut.
 A process killed mid-write (even ``kill -9``) leaves at most a hidden
 ``.<name>.<pid>.<random>.tmp`` beside the target; the next write to the same
 path removes such leftovers of processes that are gone.
+
+:func:`publish` does the same for files already complete in a private staging folder (a
+job that renders several files first and only then shows them): each is renamed into
+place and the folder is fsynced.
 """
 
 from __future__ import annotations
@@ -20,13 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-import pandas as pd
-
-from forecasting.errors import InputError
-
 log = logging.getLogger(__name__)
-
-FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
 def _current_umask() -> int:
@@ -40,15 +38,8 @@ def _current_umask() -> int:
 _FILE_MODE = 0o666 & ~_current_umask()
 
 
-def output_format(path: str | Path) -> str:
-    """``csv`` or ``parquet`` from the file name; anything else is an :class:`InputError`."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in FORMATS:
-        raise InputError(f"{path}: unsupported output type {suffix or '(none)'!r} (use .csv or .parquet)")
-    return FORMATS[suffix]
-
-
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` still exists (the writer of a temporary file, the owner of a run)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -64,7 +55,7 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
     removed = []
     for candidate in path.parent.glob(f"{glob_escape(prefix)}*.tmp"):
         pid_text = candidate.name[len(prefix):].split(".", 1)[0]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _pid_alive(int(pid_text)):
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or pid_alive(int(pid_text)):
             continue
         with contextlib.suppress(FileNotFoundError):
             candidate.unlink()
@@ -117,23 +108,17 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     _fsync_folder(folder)
 
 
-def write_frame(frame: pd.DataFrame, path: str | Path, chunk_rows: int = 100_000) -> str:
-    """Write ``frame`` as CSV or Parquet (by extension) atomically; returns the file's SHA-256.
-
-    No index and nothing time-dependent goes into the file, so the same frame always
-    gives the same bytes. CSV is written in chunks, so a large frame is never held
-    twice in memory as text.
-    """
-    fmt = output_format(path)
-    with atomic_writer(path) as fh:
-        if fmt == "csv":
-            for start in range(0, max(len(frame), 1), chunk_rows):
-                part = frame.iloc[start:start + chunk_rows]
-                text = part.to_csv(index=False, header=start == 0, lineterminator="\n")
-                fh.write(text.encode("utf-8"))
-        else:
-            frame.to_parquet(fh, index=False, engine="pyarrow")
-    return sha256_file(path)
+def publish(staging: Path, folder: Path) -> list[Path]:
+    """Rename every file of ``staging`` into ``folder`` (same file system); returns the new paths."""
+    written = []
+    for src in sorted(Path(staging).iterdir()):
+        dst = Path(folder) / src.name
+        with open(src, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(src, dst)
+        written.append(dst)
+    _fsync_folder(Path(folder))
+    return written
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:
@@ -141,10 +126,14 @@ def write_bytes(path: str | Path, data: bytes) -> None:
         fh.write(data)
 
 
+def write_text(path: str | Path, text: str) -> None:
+    """``text`` as UTF-8, written atomically."""
+    write_bytes(path, text.encode("utf-8"))
+
+
 def write_json(path: str | Path, value) -> None:
     """Pretty JSON with sorted keys and a final newline, written atomically."""
-    text = json.dumps(value, indent=2, sort_keys=True, default=str) + "\n"
-    write_bytes(path, text.encode("utf-8"))
+    write_text(path, json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:

@@ -1,0 +1,150 @@
+"""The ``forecast scheduler`` process: runs due schedules until SIGTERM/SIGINT.
+
+APScheduler 3's ``BackgroundScheduler`` does the timing, through its public API only: the
+job store (:func:`~forecasting.serving.schedule.store.job_store`), one thread-pool executor
+(runs are queued, never parallel), the job defaults ``coalesce``, ``max_instances=1`` and
+the misfire grace time, and an event listener that records missed runs in the history.
+The process holds the state folder's lock, logs to ``scheduler.log`` as well, and re-reads
+the job store every ``poll_seconds`` so schedules changed by other processes take effect.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import threading
+import time
+from datetime import UTC
+from pathlib import Path
+
+from forecasting.exit_status import ExitStatus
+from forecasting.serving.schedule.history import RunHistory
+from forecasting.serving.schedule.job import one_line
+from forecasting.serving.schedule.lock import exclusive
+from forecasting.serving.schedule.state import LOG_FILE, state_dir
+from forecasting.serving.schedule.store import JOB_DEFAULTS, job_store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_POLL_SECONDS = 10.0
+
+
+def _new_scheduler(folder: Path, max_workers: int = 1):
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    return BackgroundScheduler(
+        jobstores={"default": job_store(folder)},
+        executors={"default": ThreadPoolExecutor(max_workers)},
+        job_defaults=JOB_DEFAULTS,
+        timezone=UTC,
+    )
+
+
+@contextlib.contextmanager
+def _log_to_file(folder: Path):
+    handler = logging.FileHandler(folder / LOG_FILE)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+
+
+class _Stop:
+    """Set by SIGTERM/SIGINT; the handler only flips a flag (no locks, no logging)."""
+
+    def __init__(self, event: threading.Event):
+        self.event = event
+        self.signal: int | None = None
+
+    def __bool__(self) -> bool:
+        return self.signal is not None or self.event.is_set()
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: _Stop):
+    """SIGTERM/SIGINT ask for a clean stop; a second one ends the process at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _handle(signum, frame):
+        if stop.signal is not None:
+            os._exit(ExitStatus.INTERRUPTED)  # asked twice: do not wait for running jobs
+        stop.signal = signum
+
+    previous = {s: signal.signal(s, _handle) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _listener(history: RunHistory):
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+
+    def on_event(event) -> None:
+        if event.code == EVENT_JOB_MISSED:
+            log.warning("schedule %r: run due at %s missed (later than its misfire grace time)",
+                        event.job_id, event.scheduled_run_time)
+            history.record(event.job_id, "missed", event.scheduled_run_time, "started later than the grace time")
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            log.warning("schedule %r: previous run still going, this run is skipped", event.job_id)
+        elif event.code == EVENT_JOB_ERROR:
+            log.error("schedule %r: job raised %s", event.job_id, one_line(event.exception))
+
+    return on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES
+
+
+def serve(
+    folder: str | Path | None = None,
+    poll_seconds: float = DEFAULT_POLL_SECONDS,
+    max_workers: int = 1,
+    stop: threading.Event | None = None,
+) -> int:
+    """Run due schedules until SIGTERM/SIGINT (or ``stop`` is set); returns ``ExitStatus.OK`` after a clean stop.
+
+    Every ``poll_seconds`` the job store is read again, so schedules added, replaced or
+    removed by ``forecast schedule`` in another process take effect without a restart.
+    Jobs run in ``max_workers`` threads (one by default: runs are queued, never parallel).
+    On stop, running jobs finish first; a second signal ends the process at once with
+    ``ExitStatus.INTERRUPTED``.
+
+    Raises:
+        SchedulerBusy: another scheduler holds the state folder's lock.
+    """
+    folder = state_dir(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stopping = _Stop(stop or threading.Event())
+    with exclusive(folder), _log_to_file(folder), _stop_on_signals(stopping):
+        history = RunHistory(folder)
+        interrupted = history.mark_interrupted()
+        if interrupted:
+            log.warning("%d run(s) were interrupted by the end of an earlier process", interrupted)
+        scheduler = _new_scheduler(folder, max_workers)
+        scheduler.add_listener(*_listener(history))
+        scheduler.start()
+        jobs = scheduler.get_jobs()
+        log.info("scheduler started on %s (pid %d) with %d schedule(s)%s", folder, os.getpid(), len(jobs),
+                 "".join(f"\n  {j.id}: next run {j.next_run_time}" for j in jobs))
+        try:
+            next_poll = time.monotonic() + poll_seconds
+            while not stopping:
+                time.sleep(0.2)
+                if time.monotonic() >= next_poll:
+                    scheduler.wakeup()  # pick up schedules changed by other processes
+                    next_poll = time.monotonic() + poll_seconds
+        finally:
+            if stopping.signal is not None:
+                log.info("%s received: finishing running jobs, then stopping", signal.Signals(stopping.signal).name)
+            scheduler.shutdown(wait=True)
+            log.info("scheduler stopped")
+    return ExitStatus.OK

@@ -1,0 +1,113 @@
+"""Run history: one SQLite row per run of a schedule (``history.sqlite`` in the state folder).
+
+Every write is one transaction. ``forecast schedule list`` shows the last row of each
+schedule; a row left ``running`` by a process that is gone becomes ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from forecasting.files import pid_alive
+from forecasting.serving.schedule.state import HISTORY_DB
+
+
+@dataclass
+class Outcome:
+    name: str
+    status: str  # running, ok, failed, missed, interrupted
+    scheduled_for: str | None
+    started_at: str
+    finished_at: str | None = None
+    output: str | None = None
+    error: str | None = None
+    mlflow_run_id: str | None = None
+
+    def describe(self) -> str:
+        when = (self.finished_at or self.started_at)[:19].replace("T", " ")
+        detail = self.output if self.status == "ok" else self.error
+        return f"{when} UTC {self.status}" + (f": {detail}" if detail else "")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class RunHistory:
+    """One SQLite row per run of a schedule (transactions make every write atomic)."""
+
+    COLUMNS = ("name", "status", "scheduled_for", "started_at", "finished_at", "output", "error", "mlflow_run_id")
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / HISTORY_DB
+        with self._connect() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, "
+                "status TEXT NOT NULL, scheduled_for TEXT, started_at TEXT NOT NULL, finished_at TEXT, "
+                "output TEXT, error TEXT, mlflow_run_id TEXT, pid INTEGER)"
+            )
+            db.execute("CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name, id)")
+
+    @contextlib.contextmanager
+    def _connect(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            with db:  # one transaction: committed on success, rolled back on error
+                yield db
+        finally:
+            db.close()
+
+    def start(self, name: str, scheduled_for: datetime | None) -> int:
+        with self._connect() as db:
+            cur = db.execute(
+                "INSERT INTO runs (name, status, scheduled_for, started_at, pid) VALUES (?, 'running', ?, ?, ?)",
+                (name, scheduled_for.isoformat() if scheduled_for else None, _now(), os.getpid()),
+            )
+            return int(cur.lastrowid)
+
+    def finish(self, row: int, status: str, output: str | None = None, error: str | None = None,
+               mlflow_run_id: str | None = None) -> None:
+        with self._connect() as db:
+            db.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, output = ?, error = ?, mlflow_run_id = ? WHERE id = ?",
+                (status, _now(), output, error, mlflow_run_id, row),
+            )
+
+    def record(self, name: str, status: str, scheduled_for: datetime | None, error: str | None = None) -> None:
+        """A run that did not start (missed its grace time, or skipped)."""
+        row = self.start(name, scheduled_for)
+        self.finish(row, status, error=error)
+
+    def get(self, row: int) -> Outcome:
+        with self._connect() as db:
+            found = db.execute(f"SELECT {', '.join(self.COLUMNS)} FROM runs WHERE id = ?", (row,)).fetchone()
+        return Outcome(*found)
+
+    def last(self, name: str) -> Outcome | None:
+        with self._connect() as db:
+            row = db.execute(
+                f"SELECT {', '.join(self.COLUMNS)} FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1", (name,)
+            ).fetchone()
+        return Outcome(*row) if row else None
+
+    def runs(self, name: str) -> list[Outcome]:
+        with self._connect() as db:
+            rows = db.execute(f"SELECT {', '.join(self.COLUMNS)} FROM runs WHERE name = ? ORDER BY id", (name,))
+            return [Outcome(*r) for r in rows.fetchall()]
+
+    def mark_interrupted(self) -> int:
+        """Runs left 'running' by a process that is gone (killed, power cut) become 'interrupted'."""
+        with self._connect() as db:
+            stale = [(rid, pid) for rid, pid in db.execute("SELECT id, pid FROM runs WHERE status = 'running'")]
+            dead = [rid for rid, pid in stale if pid is None or not pid_alive(pid)]
+            db.executemany(
+                "UPDATE runs SET status = 'interrupted', finished_at = ?, error = 'process ended during the run' "
+                "WHERE id = ?", [(_now(), rid) for rid in dead],
+            )
+        return len(dead)

@@ -1,0 +1,211 @@
+"""The job store: schedules as jobs in APScheduler 3's ``SQLAlchemyJobStore`` (``schedules.sqlite``).
+
+Each schedule is one job whose id is its name, added with ``replace_existing=True`` (adding
+a name again replaces it), ``coalesce=True``, ``max_instances=1`` and a misfire grace time
+(default 300 s; APScheduler's own default of 1 s would skip a run that starts a little
+late). The job function is referenced by its import path (:data:`JOB_FUNCTION`) with plain
+keyword arguments, so jobs survive restarts and upgrades.
+
+``forecast schedule add/list/remove`` edit the store through :func:`store_editor`, a
+scheduler that never runs or reschedules a job, so they are safe beside a running
+``forecast scheduler`` (which re-reads the store every few seconds).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import pickle
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from forecasting.errors import InputError
+from forecasting.serving.schedule.cron import parse_cron
+from forecasting.serving.schedule.history import Outcome, RunHistory
+from forecasting.serving.schedule.state import JOBS_DB, state_dir
+from forecasting.serving.schedule.templates import check_template
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MISFIRE_GRACE = 300
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": DEFAULT_MISFIRE_GRACE}
+JOB_FUNCTION = "forecasting.serving.schedule:run_job"
+# Where the job function lived in earlier versions; jobs stored with it are pointed at JOB_FUNCTION
+# (APScheduler deletes a stored job whose function it cannot import).
+LEGACY_JOB_FUNCTIONS = ("forecasting.serving.scheduler:run_job",)
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+@dataclass
+class Schedule:
+    name: str
+    cron: str
+    timezone: str
+    model: str
+    data: str
+    output: str
+    misfire_grace_time: int
+    tracking_uri: str
+    next_run: datetime | None
+    last: Outcome | None = None
+
+
+def _upgrade_job_functions(path: Path) -> int:
+    """Point jobs stored with a :data:`LEGACY_JOB_FUNCTIONS` path at :data:`JOB_FUNCTION`."""
+    if not path.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(path, timeout=30)) as db, db:
+        try:
+            rows = db.execute("SELECT id, job_state FROM apscheduler_jobs").fetchall()
+        except sqlite3.OperationalError:  # no job was ever stored
+            return 0
+        upgraded = []
+        for job_id, blob in rows:
+            state = pickle.loads(blob)  # our own state file, pickled by APScheduler
+            if state.get("func") in LEGACY_JOB_FUNCTIONS:
+                state["func"] = JOB_FUNCTION
+                upgraded.append((pickle.dumps(state, pickle.HIGHEST_PROTOCOL), job_id))
+        db.executemany("UPDATE apscheduler_jobs SET job_state = ? WHERE id = ?", upgraded)
+    for _, job_id in upgraded:
+        log.info("schedule %r: job function moved to %s", job_id, JOB_FUNCTION)
+    return len(upgraded)
+
+
+def job_store(folder: Path):
+    """The ``SQLAlchemyJobStore`` of the state folder, its jobs upgraded to :data:`JOB_FUNCTION`."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    _upgrade_job_functions(folder / JOBS_DB)
+    return SQLAlchemyJobStore(url=f"sqlite:///{folder / JOBS_DB}")
+
+
+@contextlib.contextmanager
+def store_editor(folder: Path):
+    """A scheduler that reads and writes the job store but never runs or reschedules a job.
+
+    APScheduler 3's ``BaseScheduler`` leaves job processing to its subclasses: each concrete
+    scheduler runs due jobs from a loop of its own that ``wakeup()`` triggers. This one
+    implements only the two abstract public methods, ``wakeup`` (doing nothing) and
+    ``shutdown``, so there is no loop and no due job is ever run or moved. A paused
+    ``BackgroundScheduler`` is not enough: when it shuts down, its loop wakes once more and
+    processes due jobs, moving their next run time in the shared store (and a running
+    ``forecast scheduler`` would then skip them).
+    """
+    from apscheduler.schedulers.base import BaseScheduler
+
+    class _Editor(BaseScheduler):
+        def wakeup(self) -> None:
+            pass
+
+        def shutdown(self, wait: bool = True) -> None:  # abstract in BaseScheduler
+            super().shutdown(wait)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    quiet = logging.getLogger(f"{__name__}.editor")  # no "Scheduler started" lines for a list
+    quiet.setLevel(logging.WARNING)
+    editor = _Editor(jobstores={"default": job_store(folder)}, timezone=UTC, logger=quiet, job_defaults=JOB_DEFAULTS)
+    editor.start(paused=True)
+    try:
+        yield editor
+    finally:
+        editor.shutdown(wait=False)
+
+
+def _schedule_of(job, history: RunHistory) -> Schedule:
+    kw = job.kwargs
+    return Schedule(
+        name=job.id, cron=kw["cron"], timezone=kw["timezone"], model=kw["model"], data=kw["data"],
+        output=kw["output"], misfire_grace_time=kw["misfire_grace_time"], tracking_uri=kw["tracking_uri"],
+        next_run=job.next_run_time, last=history.last(job.id),
+    )
+
+
+def add_schedule(
+    name: str,
+    cron: str,
+    model: str,
+    data: str | Path,
+    output: str,
+    timezone: str | None = None,
+    misfire_grace_time: int = DEFAULT_MISFIRE_GRACE,
+    tracking_uri: str | None = None,
+    folder: str | Path | None = None,
+) -> tuple[Schedule, bool]:
+    """Add (or replace) schedule ``name``; returns it and whether it replaced one.
+
+    Raises:
+        InputError: a bad name, cron expression, time zone, output template or grace time, or a
+            model URI the store does not have; nothing is changed then.
+    """
+    from forecasting.serving.model_ref import resolve_model
+    from forecasting.tracking.store import resolve_uri
+
+    if not NAME_PATTERN.match(name or ""):
+        raise InputError(f"schedule name {name!r}: use letters, digits, '.', '_' or '-' (at most 100)")
+    timezone = timezone or "UTC"
+    trigger = parse_cron(cron, timezone)
+    if misfire_grace_time is None or int(misfire_grace_time) <= 0:
+        raise InputError(f"--misfire-grace-time must be a positive number of seconds, received: {misfire_grace_time}")
+    check_template(output)
+    tracking_uri = resolve_uri(tracking_uri)
+    ref = resolve_model(model, tracking_uri)
+    data_path = Path(data).expanduser().resolve()
+    if not data_path.exists():
+        log.warning("%s does not exist yet; each run reads it when it starts", data_path)
+    output_template = output if Path(output).is_absolute() else str(Path.cwd() / output)
+    folder = state_dir(folder)
+    kwargs = {
+        "name": name, "cron": cron, "timezone": timezone, "model": model, "data": str(data_path),
+        "output": output_template, "misfire_grace_time": int(misfire_grace_time),
+        "tracking_uri": tracking_uri, "state_dir": str(folder),
+    }
+    with store_editor(folder) as scheduler:
+        replaced = scheduler.get_job(name) is not None
+        scheduler.add_job(
+            JOB_FUNCTION, trigger=trigger, id=name, name=name, kwargs=kwargs, replace_existing=True,
+            coalesce=True, max_instances=1, misfire_grace_time=int(misfire_grace_time),
+        )
+        job = scheduler.get_job(name)
+        schedule = _schedule_of(job, RunHistory(folder))
+    log.debug("%s schedule %r: %s (%s) with %s", "replaced" if replaced else "added", name, cron, timezone, ref.label)
+    return schedule, replaced
+
+
+def list_schedules(folder: str | Path | None = None) -> list[Schedule]:
+    folder = state_dir(folder)
+    if not (folder / JOBS_DB).exists():
+        return []
+    history = RunHistory(folder)
+    with store_editor(folder) as scheduler:
+        return sorted((_schedule_of(job, history) for job in scheduler.get_jobs()), key=lambda s: s.name)
+
+
+def _unknown(name: str, folder: Path, names: list[str]) -> InputError:
+    known = ", ".join(names) or "none"
+    return InputError(f"no schedule named {name!r} in {folder} (schedules: {known})")
+
+
+def get_schedule(name: str, folder: str | Path | None = None) -> Schedule:
+    folder = state_dir(folder)
+    schedules = list_schedules(folder)
+    for s in schedules:
+        if s.name == name:
+            return s
+    raise _unknown(name, folder, [s.name for s in schedules])
+
+
+def remove_schedule(name: str, folder: str | Path | None = None) -> None:
+    from apscheduler.jobstores.base import JobLookupError
+
+    folder = state_dir(folder)
+    if not (folder / JOBS_DB).exists():
+        raise _unknown(name, folder, [])
+    with store_editor(folder) as scheduler:
+        try:
+            scheduler.remove_job(name)
+        except JobLookupError:
+            raise _unknown(name, folder, sorted(j.id for j in scheduler.get_jobs())) from None
+    log.debug("removed schedule %r", name)

@@ -1,0 +1,42 @@
+"""One run of a schedule, now, in this process (`forecast schedule run`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+
+from forecasting.cli import main
+from forecasting.serving.schedule.history import RunHistory
+from forecasting.serving.schedule.store import add_schedule
+
+
+def test_run_once_now(served_model, tmp_path, capsys):
+    state = tmp_path / "state"
+    add_schedule("nightly", "0 6 * * *", served_model.champion, served_model.data_csv,
+                 str(tmp_path / "out" / "{name}-{as_of:%Y%m%d}.parquet"),
+                 tracking_uri=served_model.tracking_uri, folder=state)
+    assert main(["schedule", "run", "nightly", "--state-dir", str(state)]) == 0
+    outcome = RunHistory(state).last("nightly")
+    assert outcome.status == "ok" and outcome.mlflow_run_id
+    today = datetime.now(UTC).strftime("%Y%m%d")
+    assert Path(outcome.output) == tmp_path / "out" / f"nightly-{today}.parquet"
+    assert len(pd.read_parquet(outcome.output)) == 12
+    assert "schedule 'nightly': " in capsys.readouterr().out and " ok: " in outcome.describe()
+
+
+def test_a_failed_run_is_linked_to_its_failed_mlflow_run(served_model, tmp_path, capsys):
+    state, broken = tmp_path / "state", tmp_path / "no-target.csv"
+    served_model.frame.drop(columns=["y"]).to_csv(broken, index=False)
+    add_schedule("broken", "0 6 * * *", served_model.champion, broken, str(tmp_path / "out" / "{name}.csv"),
+                 tracking_uri=served_model.tracking_uri, folder=state)
+    assert main(["schedule", "run", "broken", "--state-dir", str(state)]) == 1
+    outcome = RunHistory(state).last("broken")
+    assert outcome.status == "failed" and "missing target column 'y'" in outcome.error
+    run = mlflow.MlflowClient(tracking_uri=served_model.tracking_uri).get_run(outcome.mlflow_run_id)
+    assert run.info.status == "FAILED" and run.data.tags["schedule"] == "broken"
+    assert "missing target column 'y'" in run.data.tags["failure_reason"]
+    assert "schedule 'broken': " in capsys.readouterr().out
+    assert not (tmp_path / "out").exists()
