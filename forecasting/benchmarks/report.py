@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from forecasting.serving.atomic import write_bytes, write_json
+from forecasting.files import write_bytes, write_json
 
 log = logging.getLogger(__name__)
 

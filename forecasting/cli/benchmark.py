@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from forecasting.cli import EXIT_BAD_INPUT
+from forecasting.exit_status import ExitStatus
 from forecasting.errors import ConfigError
 
 
@@ -136,7 +136,7 @@ def register(subparsers) -> None:
 
 def _list_parts(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
-    return EXIT_BAD_INPUT
+    return ExitStatus.BAD_INPUT
 
 
 def _publish(report, args) -> int:
@@ -150,7 +150,7 @@ def _publish(report, args) -> int:
         print(f"\nMLflow run {published.mlflow_run_id} in experiment 'benchmarks'")
     if not published.files and not published.mlflow_run_id:
         print("\nnothing kept (pass --out DIR to keep the files)")
-    return 0
+    return ExitStatus.OK
 
 
 def run_speed(args) -> int:
