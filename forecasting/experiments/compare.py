@@ -27,8 +27,8 @@ from forecasting.evaluation.decision import Decision, Rule, decide
 from forecasting.models.baselines import seasonal_period
 from forecasting.models.builder import ModelSpec, build_forecaster
 from forecasting.models.training import TrainBudget, TrainResult, train
+from forecasting.packaging.log import log_forecaster
 from forecasting.tracking import plots
-from forecasting.tracking.pyfunc_model import log_forecaster
 from forecasting.tracking.runs import flatten, sigterm_as_interrupt, tracked_run
 from forecasting.tracking.store import ensure_experiment, use_store
 from forecasting.windowing import WindowedData, WindowSpec, make_windows
