@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError,
 
 from forecasting.errors import ConfigError
 
-
 AUTO = "auto"
 Auto = Literal["auto"]
 

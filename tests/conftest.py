@@ -9,6 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -69,13 +70,24 @@ def write_csv(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
-def _register_tiny_comparison(
+@dataclass(frozen=True)
+class TinyComparison:
+    """A tiny comparison that ran: its data file, store, config and result (with the backtests)."""
+
+    data_csv: Path
+    tracking_uri: str
+    config: object  # forecasting.config.PipelineConfig
+    result: object  # forecasting.experiments.compare.ComparisonResult
+
+
+def _run_tiny_comparison(
     root: Path, frame: pd.DataFrame, name: str, model_name: str, lookback: int, horizon: int,
-    gru_impl: str = "custom", seed: int = 42,
-) -> tuple[Path, str]:
+    gru_impl: str = "custom", seed: int = 42, skip: str = "seasonal",
+) -> TinyComparison:
     """Write ``frame`` to ``root/history.csv`` and run a one-epoch LSTM-then-GRU comparison on it
     into a store under ``root``, registering ``model_name`` (@champion and @challenger).
-    Returns the CSV path and the store's URI; the process-wide MLflow URIs are reset afterwards."""
+    Every column besides id, time and target is a covariate. The process-wide MLflow URIs are
+    reset afterwards."""
     import mlflow
 
     from forecasting.config import build_config
@@ -88,19 +100,31 @@ def _register_tiny_comparison(
         "name": name,
         "data": {"path": str(data_csv)},
         "windowing": {"lookback": lookback, "horizon": horizon, "n_folds": 1},
-        "model": {"units": 8, "gru_impl": gru_impl},
+        "model": {"units": 8, "gru_impl": gru_impl, "skip": skip},
         "training": {"max_epochs": 1, "batch_size": 64, "seed": seed},
         "mlflow": {"experiment": name, "model_name": model_name, "tracking_uri": uri},
     }, name)
     try:
-        run_comparison(cfg)
+        result = run_comparison(cfg)
     finally:
         mlflow.set_tracking_uri(None)
         mlflow.set_registry_uri(None)
-    return data_csv, uri
+    return TinyComparison(data_csv, uri, cfg, result)
+
+
+def _register_tiny_comparison(*args, **kwargs) -> tuple[Path, str]:
+    """As :func:`_run_tiny_comparison`; returns the CSV path and the store's URI."""
+    ran = _run_tiny_comparison(*args, **kwargs)
+    return ran.data_csv, ran.tracking_uri
 
 
 @pytest.fixture(scope="session")
 def register_tiny_comparison() -> Callable[..., tuple[Path, str]]:
     """Factory for module- or session-scoped fixtures that need a small registered forecaster."""
     return _register_tiny_comparison
+
+
+@pytest.fixture(scope="session")
+def run_tiny_comparison() -> Callable[..., TinyComparison]:
+    """Factory like ``register_tiny_comparison`` that also returns the config and the result."""
+    return _run_tiny_comparison

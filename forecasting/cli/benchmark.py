@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from forecasting.exit_status import ExitStatus
 from forecasting.errors import ConfigError
+from forecasting.exit_status import ExitStatus
 
 
 def _shape(text: str) -> tuple[int, int, int, int]:

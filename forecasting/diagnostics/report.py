@@ -2,9 +2,9 @@
 
 One call of :func:`diagnose`:
 
-1. resolves the model URI and fetches the packaged forecaster (its ``keras_model`` and
-   ``preprocessing`` artifacts);
-2. validates the history against the model's metadata and cuts each series' latest window
+1. resolves the model URI and fetches the packaged forecaster (its Keras model and state,
+   read by :mod:`forecasting.packaging.folder`);
+2. validates the history against the model's state and cuts each series' latest window
    exactly as a forecast would (`forecasting.windowing.inference.latest_windows`);
 3. measures the gradient flow through time of the model's own recurrent layers on those
    windows, beside a SimpleRNN, a GRU and an LSTM probe of the same size trained briefly on
@@ -31,6 +31,8 @@ import pandas as pd
 from forecasting.data import TARGET, TIME
 from forecasting.errors import DataError, InputError
 from forecasting.files import publish
+from forecasting.packaging import PackagedState
+from forecasting.packaging.history import History, prepare_history
 
 __all__ = ["ARTIFACT_PATH", "EXPERIMENT", "DiagnosisResult", "diagnose"]
 
@@ -42,7 +44,6 @@ GRADIENT_FLOW_PNG = "gradient_flow.png"
 GATES_PNG = "gates.png"
 GRADIENT_FLOW_CSV = "gradient_flow.csv"
 SUMMARY_JSON = "diagnostics.json"
-KERAS_ARTIFACT = "keras_model"
 PROBE_KINDS = ("simple_rnn", "gru", "lstm")
 PROBE_LABELS = {"simple_rnn": "SimpleRNN probe", "gru": "GRU probe", "lstm": "LSTM probe"}
 MAX_WINDOWS = 64  # latest windows the gradient norms are averaged over (the first series, and --series)
@@ -67,38 +68,13 @@ class DiagnosisResult:
         return any(p.name == GATES_PNG for p in self.files)
 
 
-def _keras_path(model_dir: Path, uri: str) -> Path:
-    import yaml
-
-    mlmodel = yaml.safe_load((model_dir / "MLmodel").read_text()) or {}
-    artifacts = (mlmodel.get("flavors", {}).get("python_function", {}) or {}).get("artifacts") or {}
-    entry = artifacts.get(KERAS_ARTIFACT)
-    if not entry or "path" not in entry or not (model_dir / entry["path"]).is_file():
-        raise InputError(f"model URI {uri!r}: not a packaged forecaster (no {KERAS_ARTIFACT!r} artifact)")
-    return model_dir / entry["path"]
-
-
-def _load_keras(path: Path, uri: str):
-    import keras
-
-    import forecasting.layers  # noqa: F401  registers the product's layers for loading
-    import forecasting.models.skip  # noqa: F401
-
-    try:
-        return keras.saving.load_model(path, compile=False)
-    except Exception as exc:  # a corrupt or foreign .keras file
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"model URI {uri!r}: cannot load {path.name}: {first}") from None
-
-
-def _read_history(data: str | Path, meta: dict):
+def _read_history(data: str | Path, state: PackagedState) -> History:
     from forecasting.data.bundled import is_bundled, load_bundled
     from forecasting.data.reading import read_table
-    from forecasting.serving.batch import prepare_history
 
     source = str(data)
     raw = load_bundled(source) if is_bundled(source) else read_table(data)
-    return prepare_history(raw, meta, source)
+    return prepare_history(raw, state, source)
 
 
 def _probe_windows(data, lookback: int, horizon: int, limit: int, seed: int):
@@ -215,26 +191,26 @@ def diagnose(
 class _Job:
     """A loaded model and the windows it is diagnosed on."""
 
-    ref: object  # forecasting.serving.model_ref.ModelRef
-    meta: dict
+    ref: object  # forecasting.tracking.model_ref.ModelRef
+    state: PackagedState
     model: object  # keras.Model
     recurrent: list
-    history: object  # forecasting.serving.batch.History
+    history: History
     latest: object  # forecasting.windowing.inference.LatestWindows
     rows: list[int]  # rows of ``latest`` that are measured
     pick: int  # index into ``rows`` of the series the gate plot shows
 
     @property
     def lookback(self) -> int:
-        return int(self.meta["lookback"])
+        return self.state.lookback
 
     @property
     def horizon(self) -> int:
-        return int(self.meta["horizon"])
+        return self.state.horizon
 
     @property
     def family(self) -> str:
-        return str(self.meta.get("family") or self.recurrent[0].name.split("_")[0])
+        return self.state.family
 
     @property
     def uid(self) -> str:
@@ -247,25 +223,25 @@ class _Job:
 
 def _load(model_uri: str, data, series: str | None, uri: str) -> _Job:
     from forecasting.diagnostics.gates import recurrent_layers
-    from forecasting.serving.model_ref import fetch_model, read_preprocessing, resolve_model
+    from forecasting.packaging.folder import keras_path, load_keras, read_state
+    from forecasting.tracking.model_ref import fetch_model, resolve_model
     from forecasting.windowing.inference import latest_windows
-    from forecasting.windowing.scaling import scaler_from_dict
 
     ref = resolve_model(model_uri, uri)
+    source = f"model URI {ref.uri!r}"
     with tempfile.TemporaryDirectory(prefix="forecast-diagnose-") as tmp:
         model_dir = fetch_model(ref, Path(tmp) / "model")  # mlflow.artifacts.download_artifacts
-        meta = read_preprocessing(model_dir, ref.uri)
-        keras_path = _keras_path(model_dir, ref.uri)
-        history = _read_history(data, meta)
-        model = _load_keras(keras_path, ref.uri)
+        state = read_state(model_dir, source)
+        keras_file = keras_path(model_dir, source)
+        history = _read_history(data, state)
+        model = load_keras(keras_file, source)
     recurrent = recurrent_layers(model)
     if not recurrent:
-        raise InputError(f"model URI {ref.uri!r}: the model has no recurrent layer to diagnose")
-    scalers = {uid: scaler_from_dict(s) for uid, s in meta["scalers"].items()}
-    latest = latest_windows(history.data, int(meta["lookback"]), int(meta["horizon"]), scalers)
+        raise InputError(f"{source}: the model has no recurrent layer to diagnose")
+    latest = latest_windows(history.data, state.lookback, state.horizon, state.fitted_scalers())
     chosen = _series_index(latest.ids, series, str(data))
     rows = _measured_rows(len(latest.ids), chosen)
-    return _Job(ref, meta, model, recurrent, history, latest, rows, rows.index(chosen))
+    return _Job(ref, state, model, recurrent, history, latest, rows, rows.index(chosen))
 
 
 def _gradient_flow(job: _Job, probe_epochs: int, probe_windows: int, seed: int):
@@ -344,7 +320,7 @@ def _write_files(job: _Job, flow, traces: dict, summary: dict, output_dir: Path)
         flow.to_frame().to_csv(staging / GRADIENT_FLOW_CSV)
         if traces:
             plot_gates(staging / GATES_PNG, values, traces, sample=job.pick, times=[str(t)[:16] for t in times],
-                       series_label=f"{job.uid}\n{job.meta['columns']['target']}",
+                       series_label=f"{job.uid}\n{job.state.columns.target}",
                        title=f"GRU gates of {job.ref.label}, series {job.uid!r}")
         (staging / SUMMARY_JSON).write_text(json.dumps(summary, indent=1, default=str))
         return publish(staging, output_dir)

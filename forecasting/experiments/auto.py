@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 
 from forecasting.config import AUTO, PipelineConfig, WindowSpec
-from forecasting.data import ID
 from forecasting.errors import ConfigError
 from forecasting.models.segment import choose_segment
 from forecasting.windowing import split_series

@@ -28,8 +28,8 @@ from forecasting.experiments.auto import Choice, resolve
 from forecasting.models.baselines import seasonal_period
 from forecasting.models.builder import build_forecaster
 from forecasting.models.training import TrainResult, train
+from forecasting.packaging.log import log_forecaster
 from forecasting.tracking import plots
-from forecasting.tracking.pyfunc_model import log_forecaster
 from forecasting.tracking.runs import flatten, sigterm_as_interrupt, tracked_run
 from forecasting.tracking.store import ensure_experiment, use_store
 from forecasting.windowing import WindowedData, make_windows

@@ -1,6 +1,8 @@
 """Serving: batch predictions from registered forecasters, schedules for them, Spark scoring.
 
-- :mod:`~forecasting.serving.model_ref`: what a model URI names (name, version, run, alias);
+Model URIs are resolved by :mod:`forecasting.tracking.model_ref`; the packaged model's format
+and the history checks are :mod:`forecasting.packaging`.
+
 - :mod:`~forecasting.serving.batch`: validate the input against the model, forecast, write
   the output and its lineage, one MLflow run per prediction;
 - :mod:`~forecasting.serving.output`: forecast files (CSV or Parquet), written atomically;

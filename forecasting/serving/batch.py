@@ -4,7 +4,8 @@ One call of :func:`predict_batch` is one MLflow run in the experiment
 ``batch-predictions``:
 
 1. resolve the model URI (an alias becomes its version) and fetch the model's files;
-2. validate the input against the model's metadata: the columns it was trained with,
+2. validate the input against the packaged model's state
+   (:func:`forecasting.packaging.history.prepare_history`): the columns it was trained with,
    its frequency, at least ``lookback`` points per series after the ``as_of`` cut
    (series it never saw are fine: the model does not use series identity);
 3. score with the packaged pyfunc, in this process or on Spark;
@@ -27,34 +28,22 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
-from forecasting.data import ID, TARGET, TIME, Columns, SeriesData, load_series
+from forecasting.data import ID, Columns
 from forecasting.data.reading import read_table
-from forecasting.data.regularize import infer_frequency
-from forecasting.data.schema import SINGLE_SERIES_ID
-from forecasting.data.validation import ROW, to_canonical
-from forecasting.errors import DataError, InputError
+from forecasting.errors import InputError
 from forecasting.files import sha256_file, write_json
-from forecasting.serving.model_ref import ModelRef, fetch_model, read_preprocessing, resolve_model
+from forecasting.packaging import Y_HAT, PackagedState
+from forecasting.packaging.folder import read_state
+from forecasting.packaging.history import History, prepare_history
 from forecasting.serving.output import output_format, write_frame
+from forecasting.tracking.model_ref import ModelRef, fetch_model, resolve_model
 
 log = logging.getLogger(__name__)
 
 EXPERIMENT = "batch-predictions"
 ENGINES = ("local", "spark")
-Y_HAT = "y_hat"
 LINEAGE_SUFFIX = ".lineage.json"
-
-
-@dataclass
-class History:
-    """Validated history, cut at ``as_of``, in the user's column names (what the pyfunc takes)."""
-
-    frame: pd.DataFrame
-    data: SeriesData
-    columns: Columns
-    end: pd.Timestamp
 
 
 @dataclass
@@ -97,80 +86,6 @@ def parse_as_of(value: str | datetime | pd.Timestamp | None) -> pd.Timestamp | N
     return stamp
 
 
-def _wall_clock(as_of: pd.Timestamp) -> pd.Timestamp:
-    """Compare with naive data on the clock of the as-of's own zone (naive stays naive)."""
-    return as_of.tz_localize(None) if as_of.tzinfo is not None else as_of
-
-
-def _model_columns(meta: dict) -> Columns:
-    cols = Columns.from_dict(meta["columns"])
-    return Columns(cols.id, cols.time, cols.target, tuple(meta["covariates"]))
-
-
-def _check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
-    found = ", ".join(map(str, raw.columns))
-    roles = [("time", columns.time), ("target", columns.target)]
-    roles += [("covariate", c) for c in columns.covariates or ()]
-    if columns.id != ID:  # the default id column may be absent: a single-series file
-        roles.insert(0, ("id", columns.id))
-    for role, name in roles:
-        if name not in raw.columns:
-            raise DataError(f"{source}: missing {role} column {name!r} that the model was trained with (found: {found})")
-
-
-def prepare_history(raw: pd.DataFrame, meta: dict, source: str, as_of: pd.Timestamp | None = None) -> History:
-    """Validate ``raw`` against the model's metadata and cut it at ``as_of``.
-
-    Raises:
-        DataError: one line naming the file, the column and the offending series or value.
-    """
-    columns = _model_columns(meta)
-    lookback = int(meta["lookback"])
-    _check_columns(raw, columns, source)
-    canonical, _ = to_canonical(raw, columns, source)
-    tz = canonical[TIME].dt.tz
-    if tz is not None:
-        raise DataError(
-            f"{source}: column {columns.time!r}: time-zone aware timestamps ({tz}) are not accepted by the "
-            f"packaged model's signature; write local times without an offset"
-        )
-    if as_of is not None:
-        before = canonical[ID].nunique()
-        canonical = canonical[canonical[TIME] <= _wall_clock(as_of)]
-        if canonical.empty:
-            raise DataError(f"{source}: column {columns.time!r}: no rows at or before --as-of {as_of}")
-        if canonical[ID].nunique() < before:
-            log.info("%d series start after %s and are not forecast", before - canonical[ID].nunique(), as_of)
-    model_offset = to_offset(meta["freq"])
-    if (canonical.groupby(ID, sort=False).size() >= 2).any():
-        found = infer_frequency(canonical, source, columns.time)
-        if found != model_offset:
-            raise DataError(
-                f"{source}: column {columns.time!r}: the data are at frequency {found.freqstr!r}, "
-                f"the model was trained at {model_offset.freqstr!r}"
-            )
-    kept = raw.iloc[np.sort(canonical[ROW].to_numpy()) - 1] if as_of is not None else raw
-    data = load_series(kept, columns, freq=meta["freq"], fill=meta["fill"], name=source)
-    cut = f" at or before {as_of}" if as_of is not None else ""
-    for uid, part in data.frame.groupby(ID, sort=False):
-        if len(part) < lookback:
-            raise DataError(
-                f"{source}: column {columns.target!r}: series {uid!r} has {len(part)} points{cut}, "
-                f"the model needs at least lookback = {lookback}"
-            )
-        last = part[[TARGET, *data.covariates]].tail(lookback)
-        if last.isna().to_numpy().any():
-            raise DataError(
-                f"{source}: column {columns.target!r}: series {uid!r} has gaps in its last {lookback} points{cut}"
-            )
-    frame = pd.DataFrame({columns.time: data.frame[TIME], columns.target: data.frame[TARGET]})
-    if columns.id in raw.columns or data.frame[ID].ne(SINGLE_SERIES_ID).any():
-        frame.insert(0, columns.id, data.frame[ID].astype(str))
-    for c in data.covariates:
-        frame[c] = data.frame[c]
-    return History(frame.reset_index(drop=True), data, columns, data.frame[TIME].max())
-
-
 def tidy_forecast(forecast: pd.DataFrame, columns: Columns) -> pd.DataFrame:
     """Id, time, ``y_hat`` in a fixed order and dtypes, whatever engine produced them."""
     id_col = columns.id if columns.id in forecast.columns else ID
@@ -200,7 +115,7 @@ def _read_input(data: str | Path) -> tuple[pd.DataFrame, str]:
     return raw, sha256_file(data)
 
 
-def _lineage(ref: ModelRef, data: Path, input_sha: str, as_of, history: History, meta: dict,
+def _lineage(ref: ModelRef, data: Path, input_sha: str, as_of, history: History, state: PackagedState,
              engine: str, output: Path, output_sha: str, forecast: pd.DataFrame, run_id: str) -> dict:
     from forecasting import __version__
 
@@ -215,8 +130,8 @@ def _lineage(ref: ModelRef, data: Path, input_sha: str, as_of, history: History,
         "input_sha256": input_sha,
         "as_of": as_of.isoformat() if as_of is not None else None,
         "history_end": history.end.isoformat(),
-        "horizon": int(meta["horizon"]),
-        "lookback": int(meta["lookback"]),
+        "horizon": state.horizon,
+        "lookback": state.lookback,
         "engine": engine,
         "output_path": str(output.resolve()),
         "output_sha256": output_sha,
@@ -305,10 +220,10 @@ def _predict_in_run(run_id, model_uri, data, output, as_of, engine, spark_master
     raw, input_sha = _read_input(data)
     with tempfile.TemporaryDirectory(prefix="forecast-predict-") as tmp:
         model_dir = fetch_model(ref, Path(tmp) / "model")
-        meta = read_preprocessing(model_dir, model_uri)
-        history = prepare_history(raw, meta, str(data), as_of)
+        state = read_state(model_dir, f"model URI {model_uri!r}")
+        history = prepare_history(raw, state, str(data), as_of)
         log.info("%s: %d series up to %s; forecasting %d steps with %s (%s engine)", data,
-                 len(history.data.ids), history.end, meta["horizon"], ref.label, engine)
+                 len(history.data.ids), history.end, state.horizon, ref.label, engine)
         if engine == "spark":
             from forecasting.serving.spark import score_with_spark
 
@@ -319,7 +234,7 @@ def _predict_in_run(run_id, model_uri, data, output, as_of, engine, spark_master
     lineage_path = lineage_path_for(output)
     try:
         output_sha = write_frame(forecast, output)
-        lineage = _lineage(ref, data, input_sha, as_of, history, meta, engine, output, output_sha, forecast, run_id)
+        lineage = _lineage(ref, data, input_sha, as_of, history, state, engine, output, output_sha, forecast, run_id)
         write_json(lineage_path, lineage)
     except OSError as exc:  # a folder in the way, no permission, a full disk
         raise InputError(f"{exc.filename or output}: cannot write the forecast: {exc.strerror or exc}") from None

@@ -30,12 +30,13 @@ import pandas as pd
 
 from forecasting.data import ID
 from forecasting.data.schema import Columns
+from forecasting.packaging import Y_HAT
 from forecasting.quiet import stderr_fd_silenced
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MASTER = "local[*]"
-_ID, _TIME, Y_HAT = "__id", "__t", "y_hat"
+_ID, _TIME = "__id", "__t"
 RESULT_SCHEMA = f"{_ID} string, {_TIME} long, {Y_HAT} double"
 _LOG4J = """\
 rootLogger.level = error

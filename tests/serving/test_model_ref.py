@@ -6,7 +6,8 @@ import mlflow
 import pytest
 
 from forecasting.errors import InputError
-from forecasting.serving.model_ref import fetch_model, read_preprocessing, resolve_model
+from forecasting.packaging.folder import read_state
+from forecasting.tracking.model_ref import fetch_model, resolve_model
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +48,9 @@ def test_local_folder_and_its_metadata(served_model, tmp_path):
     folder = fetch_model(ref, tmp_path / "model")
     local = resolve_model(str(folder))
     assert local.load_uri == str(folder.resolve()) and local.run_id and local.name is None
-    meta = read_preprocessing(folder, str(folder))
-    assert (meta["lookback"], meta["horizon"], meta["freq"]) == (24, 6, "h")
-    assert meta["columns"]["id"] == "unique_id" and meta["covariates"] == []
+    state = read_state(folder, str(folder))
+    assert (state.lookback, state.horizon, state.freq) == (24, 6, "h")
+    assert state.columns.id == "unique_id" and state.covariates == ()
 
 
 @pytest.mark.parametrize(("uri", "expected"), [

@@ -140,7 +140,7 @@ def add_schedule(
         InputError: a bad name, cron expression, time zone, output template or grace time, or a
             model URI the store does not have; nothing is changed then.
     """
-    from forecasting.serving.model_ref import resolve_model
+    from forecasting.tracking.model_ref import resolve_model
     from forecasting.tracking.store import resolve_uri
 
     if not NAME_PATTERN.match(name or ""):

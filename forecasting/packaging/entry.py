@@ -2,6 +2,6 @@
 
 import mlflow
 
-from forecasting.tracking.pyfunc_model import ForecasterModel
+from forecasting.packaging.pyfunc import ForecasterModel
 
 mlflow.models.set_model(ForecasterModel())

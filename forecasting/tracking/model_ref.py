@@ -14,7 +14,6 @@ Anything else, or a name/alias/version/run the store does not have, is an
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import asdict, dataclass
@@ -26,7 +25,6 @@ from forecasting.errors import InputError
 log = logging.getLogger(__name__)
 
 MLMODEL = "MLmodel"
-PREPROCESSING = "preprocessing"
 _FORMS = "models:/NAME@ALIAS, models:/NAME/VERSION, runs:/RUN_ID/PATH or a local model folder"
 
 
@@ -237,25 +235,3 @@ def fetch_model(ref: ModelRef, destination: Path) -> Path:
     if not (path / MLMODEL).is_file():
         raise InputError(f"model URI {ref.uri!r}: the downloaded files have no {MLMODEL}, so it is not an MLflow model")
     return path
-
-
-def read_preprocessing(model_dir: Path, uri: str) -> dict:
-    """The packaged forecaster's metadata: columns, covariates, freq, lookback, horizon, scalers."""
-    import yaml
-
-    mlmodel = yaml.safe_load((model_dir / MLMODEL).read_text()) or {}
-    artifacts = (mlmodel.get("flavors", {}).get("python_function", {}) or {}).get("artifacts") or {}
-    entry = artifacts.get(PREPROCESSING)
-    if not entry or "path" not in entry:
-        raise InputError(
-            f"model URI {uri!r}: not a packaged forecaster (no {PREPROCESSING!r} artifact in its {MLMODEL})"
-        )
-    path = model_dir / entry["path"]
-    try:
-        meta = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(f"model URI {uri!r}: cannot read {path}: {_first_line(exc)}") from None
-    missing = [k for k in ("columns", "covariates", "freq", "lookback", "horizon", "fill") if k not in meta]
-    if missing:
-        raise InputError(f"model URI {uri!r}: preprocessing metadata lacks {', '.join(missing)}")
-    return meta

@@ -1,0 +1,106 @@
+"""A user's history, checked against a packaged forecaster's state and cut at ``as_of``.
+
+This is what every front end (``forecast predict``, the scheduler, Spark, ``forecast
+diagnose``) does before it hands the history to the packaged model: the columns the model
+was trained with, its frequency, naive timestamps, and at least ``lookback`` gap-free points
+per series after the cut. Series the model never saw are fine: it does not use series identity.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from forecasting.data import ID, TARGET, TIME, Columns, SeriesData, load_series
+from forecasting.data.regularize import infer_frequency
+from forecasting.data.schema import SINGLE_SERIES_ID
+from forecasting.data.validation import ROW, to_canonical
+from forecasting.errors import DataError
+from forecasting.packaging.state import PackagedState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class History:
+    """Validated history, cut at ``as_of``, in the user's column names (what the pyfunc takes)."""
+
+    frame: pd.DataFrame
+    data: SeriesData
+    columns: Columns
+    end: pd.Timestamp
+
+
+def _wall_clock(as_of: pd.Timestamp) -> pd.Timestamp:
+    """Compare with naive data on the clock of the as-of's own zone (naive stays naive)."""
+    return as_of.tz_localize(None) if as_of.tzinfo is not None else as_of
+
+
+def _check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
+    found = ", ".join(map(str, raw.columns))
+    roles = [("time", columns.time), ("target", columns.target)]
+    roles += [("covariate", c) for c in columns.covariates or ()]
+    if columns.id != ID:  # the default id column may be absent: a single-series file
+        roles.insert(0, ("id", columns.id))
+    for role, name in roles:
+        if name not in raw.columns:
+            raise DataError(f"{source}: missing {role} column {name!r} that the model was trained with (found: {found})")
+
+
+def prepare_history(
+    raw: pd.DataFrame, state: PackagedState, source: str, as_of: pd.Timestamp | None = None
+) -> History:
+    """Validate ``raw`` against the packaged model's ``state`` and cut it at ``as_of`` (inclusive).
+
+    Raises:
+        DataError: one line naming the file, the column and the offending series or value.
+    """
+    columns = state.model_columns
+    lookback = state.lookback
+    _check_columns(raw, columns, source)
+    canonical, _ = to_canonical(raw, columns, source)
+    tz = canonical[TIME].dt.tz
+    if tz is not None:
+        raise DataError(
+            f"{source}: column {columns.time!r}: time-zone aware timestamps ({tz}) are not accepted by the "
+            f"packaged model's signature; write local times without an offset"
+        )
+    if as_of is not None:
+        before = canonical[ID].nunique()
+        canonical = canonical[canonical[TIME] <= _wall_clock(as_of)]
+        if canonical.empty:
+            raise DataError(f"{source}: column {columns.time!r}: no rows at or before --as-of {as_of}")
+        if canonical[ID].nunique() < before:
+            log.info("%d series start after %s and are not forecast", before - canonical[ID].nunique(), as_of)
+    model_offset = to_offset(state.freq)
+    if (canonical.groupby(ID, sort=False).size() >= 2).any():
+        found = infer_frequency(canonical, source, columns.time)
+        if found != model_offset:
+            raise DataError(
+                f"{source}: column {columns.time!r}: the data are at frequency {found.freqstr!r}, "
+                f"the model was trained at {model_offset.freqstr!r}"
+            )
+    kept = raw.iloc[np.sort(canonical[ROW].to_numpy()) - 1] if as_of is not None else raw
+    data = load_series(kept, columns, freq=state.freq, fill=state.fill, name=source)
+    cut = f" at or before {as_of}" if as_of is not None else ""
+    for uid, part in data.frame.groupby(ID, sort=False):
+        if len(part) < lookback:
+            raise DataError(
+                f"{source}: column {columns.target!r}: series {uid!r} has {len(part)} points{cut}, "
+                f"the model needs at least lookback = {lookback}"
+            )
+        last = part[[TARGET, *data.covariates]].tail(lookback)
+        if last.isna().to_numpy().any():
+            raise DataError(
+                f"{source}: column {columns.target!r}: series {uid!r} has gaps in its last {lookback} points{cut}"
+            )
+    frame = pd.DataFrame({columns.time: data.frame[TIME], columns.target: data.frame[TARGET]})
+    if columns.id in raw.columns or data.frame[ID].ne(SINGLE_SERIES_ID).any():
+        frame.insert(0, columns.id, data.frame[ID].astype(str))
+    for c in data.covariates:
+        frame[c] = data.frame[c]
+    return History(frame.reset_index(drop=True), data, columns, data.frame[TIME].max())

@@ -1,0 +1,13 @@
+"""What a packaged forecaster holds and returns: its artifact names and its output column.
+
+A packaged forecaster is an MLflow pyfunc model whose ``python_function`` flavour lists two
+artifacts: the Keras model and the state (:mod:`forecasting.packaging.state`). Its
+``predict`` returns one row per series and step: the id, the time (both in the user's column
+names) and :data:`Y_HAT`.
+"""
+
+KERAS_ARTIFACT = "keras_model"  # the Keras model, saved as ``model.keras``
+STATE_ARTIFACT = "preprocessing"  # the state, saved as ``preprocessing.json`` (name kept from format version 1)
+KERAS_FILE = "model.keras"
+STATE_FILE = "preprocessing.json"
+Y_HAT = "y_hat"  # the forecast column, in every frame a packaged forecaster or a serving engine returns

@@ -1,0 +1,66 @@
+"""Log a trained forecaster to the active MLflow run as a packaged pyfunc model."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+
+from forecasting.packaging.layout import KERAS_ARTIFACT, KERAS_FILE, STATE_ARTIFACT, STATE_FILE
+from forecasting.packaging.pyfunc import ForecasterModel
+from forecasting.packaging.state import PackagedState
+
+ENTRY = Path(__file__).with_name("entry.py")
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the whole `forecasting` package ships with the model
+
+
+def example_input(data, lookback: int, n_series: int = 2) -> pd.DataFrame:
+    """The last ``lookback`` points of a few series, with the user's column names."""
+    from forecasting.data import ID, TARGET, TIME
+
+    cols = data.columns
+    frame = data.frame[data.frame[ID].isin(data.ids[:n_series])]
+    frame = frame.groupby(ID, sort=False).tail(lookback)
+    out = pd.DataFrame({cols.id: frame[ID].astype(str), cols.time: frame[TIME], cols.target: frame[TARGET]})
+    for c in data.covariates:
+        out[c] = frame[c]
+    return out.reset_index(drop=True)
+
+
+def log_forecaster(keras_model, data, windowed, family: str, gru_impl: str, name: str = "forecaster"):
+    """Log the packaged forecaster to the active run; returns MLflow's ``ModelInfo``."""
+    from mlflow.models import infer_signature
+
+    with tempfile.TemporaryDirectory() as tmp:
+        artifacts = {KERAS_ARTIFACT: str(Path(tmp) / KERAS_FILE), STATE_ARTIFACT: str(Path(tmp) / STATE_FILE)}
+        keras_model.save(artifacts[KERAS_ARTIFACT])
+        PackagedState.from_training(data, windowed, family, gru_impl).save(artifacts[STATE_ARTIFACT])
+        example = example_input(data, windowed.spec.lookback)
+        packaged = ForecasterModel()
+        packaged.load_context(_Context(artifacts))
+        output = packaged.predict(None, example)  # also proves the saved artifacts reload
+        signature = infer_signature(example, output)
+        return mlflow.pyfunc.log_model(
+            name=name,
+            python_model=str(ENTRY),
+            artifacts=artifacts,
+            code_paths=[str(PACKAGE_DIR)],
+            signature=signature,
+            input_example=example,
+            pip_requirements=_requirements(),
+        )
+
+
+class _Context:
+    def __init__(self, artifacts: dict[str, str]):
+        self.artifacts = artifacts
+
+
+def _requirements() -> list[str]:
+    """The packages a fresh environment needs to load the model, at the versions in use."""
+    from importlib.metadata import version
+
+    names = ["mlflow", "tensorflow", "keras", "pandas", "numpy", "scikit-learn", "pyarrow"]
+    return [f"{n}=={version(n)}" for n in names]

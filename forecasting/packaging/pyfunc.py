@@ -1,0 +1,66 @@
+"""The packaged forecaster as an MLflow pyfunc: raw long-format history in, the next H steps out.
+
+The state (:mod:`forecasting.packaging.state`) and the Keras model travel together as an
+``mlflow.pyfunc.PythonModel``; the ``forecasting`` package itself ships inside the model
+(``code_paths``), so it loads in a fresh process, in ``mlflow models predict`` and in Spark UDFs.
+"""
+
+from __future__ import annotations
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from forecasting.packaging.layout import KERAS_ARTIFACT, STATE_ARTIFACT, Y_HAT
+
+
+class ForecasterModel(mlflow.pyfunc.PythonModel):
+    """Forecast the next ``horizon`` steps of every series in the input frame.
+
+    Input: long format with the training file's column names (id, time, target and
+    the covariates it was trained with); at least ``lookback`` points per series.
+    Output: one row per series and step: id, time, ``y_hat``.
+    """
+
+    def load_context(self, context) -> None:
+        from forecasting.packaging.folder import load_keras
+        from forecasting.packaging.state import PackagedState
+
+        self.state = PackagedState.load(context.artifacts[STATE_ARTIFACT])
+        self.scalers = self.state.fitted_scalers()
+        self.model = load_keras(context.artifacts[KERAS_ARTIFACT])
+
+    def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+        from forecasting.data import load_series
+        from forecasting.windowing.inference import latest_windows
+
+        state = self.state
+        columns = state.model_columns
+        frame = pd.DataFrame(model_input)
+        data = load_series(frame, columns, freq=state.freq, fill=state.fill, name="model input")
+        latest = latest_windows(data, state.lookback, state.horizon, self.scalers)
+        scaled = predict_fixed_batches(self.model, latest.inputs)  # [S, H]
+        parts = []
+        for row, (uid, scaler, times) in enumerate(zip(latest.ids, latest.scalers, latest.future_times, strict=True)):
+            y_hat = scaled[row] * scaler.scale_[0] + scaler.mean_[0]
+            parts.append(pd.DataFrame({columns.id: uid, columns.time: times, Y_HAT: y_hat}))
+        return pd.concat(parts, ignore_index=True)
+
+
+def predict_fixed_batches(model, inputs: dict[str, np.ndarray], batch_size: int = 32) -> np.ndarray:
+    """Predict in batches of exactly ``batch_size`` rows (the last one zero-padded).
+
+    CPU kernels round differently for different batch shapes, so a series would get
+    slightly different numbers alone (a Spark group) than among others (one local call).
+    With one batch shape every row's forecast depends on that row only.
+    """
+    n = len(next(iter(inputs.values())))
+    parts = []
+    for start in range(0, n, batch_size):
+        batch = {}
+        for key, values in inputs.items():
+            chunk = values[start:start + batch_size]
+            pad = batch_size - len(chunk)
+            batch[key] = np.concatenate([chunk, np.zeros((pad, *chunk.shape[1:]), chunk.dtype)]) if pad else chunk
+        parts.append(np.asarray(model.predict_on_batch(batch))[: min(batch_size, n - start)])
+    return np.concatenate(parts)

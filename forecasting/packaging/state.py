@@ -1,0 +1,190 @@
+"""The packaged forecaster's state: everything besides the Keras weights that a forecast needs.
+
+It travels inside the packaged model as ``preprocessing.json``, with a format version:
+
+- version 1: the column names, the covariates, frequency, fill policy, lookback, horizon,
+  calendar feature names, the family and one scaler per training series. Files written before
+  the format had a version field (and listed the configured covariates under ``columns``
+  again) are read as version 1.
+
+A file of a version this reader does not know, or with a field it does not know, is refused
+with one line naming the version found and the versions supported.
+
+To add a setting (say ``arch``): add the field with a default below, so files that lack it
+load with the default; bump :data:`FORMAT_VERSION` so that readers that predate the field
+refuse the new files by their version rather than by the unknown field.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from forecasting.data import Columns, FillPolicy
+from forecasting.errors import InputError
+
+if TYPE_CHECKING:
+    from sklearn.preprocessing import StandardScaler
+
+    from forecasting.data import SeriesData
+    from forecasting.windowing import WindowedData
+
+FORMAT_VERSION = 1  # written by this code
+SUPPORTED_VERSIONS = tuple(range(1, FORMAT_VERSION + 1))  # read by this code
+VERSION_FIELD = "format_version"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScalerState(_Frozen):
+    """A fitted per-series scaler: the mean and scale of the target, then of each covariate."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+
+    @classmethod
+    def from_scaler(cls, scaler: StandardScaler) -> ScalerState:
+        from forecasting.windowing.scaling import scaler_to_dict
+
+        return cls(**scaler_to_dict(scaler))
+
+    def to_scaler(self) -> StandardScaler:
+        from forecasting.windowing.scaling import scaler_from_dict
+
+        return scaler_from_dict({"mean": list(self.mean), "scale": list(self.scale)})
+
+
+class ColumnNames(_Frozen):
+    """The id, time and target column names of the training file (the input must use them)."""
+
+    id: str
+    time: str
+    target: str
+
+
+class PackagedState(_Frozen):
+    """Everything besides the Keras weights that a packaged forecaster needs.
+
+    Args:
+        format_version: the format this state was read as or is written in.
+        family: ``lstm`` or ``gru``.
+        gru_impl: the GRU implementation (``custom``, ``cell``, ``keras``; ``n/a`` for an LSTM).
+        columns: the training file's id, time and target column names.
+        covariates: the covariate columns the model reads, in order.
+        freq: the series frequency (a pandas offset alias).
+        fill: the gap policy the training data was regularised with.
+        lookback: L, observed steps per forecast.
+        horizon: H, steps forecast at once.
+        calendar: names of the calendar features, in order.
+        scalers: the training scaler of each series id.
+    """
+
+    format_version: int = FORMAT_VERSION
+    family: str
+    gru_impl: str
+    columns: ColumnNames
+    covariates: tuple[str, ...]
+    freq: str
+    fill: FillPolicy
+    lookback: int = Field(gt=0)
+    horizon: int = Field(gt=0)
+    calendar: tuple[str, ...]
+    scalers: dict[str, ScalerState]
+
+    @classmethod
+    def from_training(cls, data: SeriesData, windowed: WindowedData, family: str, gru_impl: str) -> PackagedState:
+        """The state of a model trained on ``windowed`` (cut from ``data``)."""
+        return cls(
+            family=family,
+            gru_impl=gru_impl,
+            columns=ColumnNames(id=data.columns.id, time=data.columns.time, target=data.columns.target),
+            covariates=tuple(data.covariates),
+            freq=data.freq,
+            fill=data.fill,
+            lookback=windowed.spec.lookback,
+            horizon=windowed.spec.horizon,
+            calendar=tuple(windowed.calendar_names),
+            scalers={s.uid: ScalerState.from_scaler(s.scaler) for s in windowed.series},
+        )
+
+    @property
+    def model_columns(self) -> Columns:
+        """The columns the input must have, with the covariates fixed to the model's."""
+        return Columns(self.columns.id, self.columns.time, self.columns.target, self.covariates)
+
+    def fitted_scalers(self) -> dict[str, StandardScaler]:
+        return {uid: s.to_scaler() for uid, s in self.scalers.items()}
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=1)
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(self.to_json() + "\n")
+        return path
+
+    @classmethod
+    def from_dict(cls, raw: Any, source: str) -> PackagedState:
+        """Validate a decoded state.
+
+        Raises:
+            InputError: one line naming ``source``, the format version found and what is wrong.
+        """
+        if not isinstance(raw, dict):
+            raise InputError(f"{source}: not a packaged-model state (expected a JSON object, found {type(raw).__name__})")
+        version = raw.get(VERSION_FIELD, 1)  # files from before the field existed are version 1
+        if isinstance(version, bool) or not isinstance(version, int) or version not in SUPPORTED_VERSIONS:
+            newer = isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION
+            hint = "; it was written by a newer forecasting: upgrade to load it" if newer else ""
+            raise InputError(
+                f"{source}: packaged-model format version {version!r}, this forecasting reads "
+                f"format version {_listed(SUPPORTED_VERSIONS)}{hint}"
+            )
+        fields = dict(raw, **{VERSION_FIELD: version})
+        if isinstance(fields.get("columns"), dict):  # version 1 also listed the configured covariates here
+            fields["columns"] = {k: v for k, v in fields["columns"].items() if k != "covariates"}
+        try:
+            return cls.model_validate(fields)
+        except ValidationError as exc:
+            raise InputError(f"{source}: packaged-model format version {version}: {_first_error(exc)}") from None
+
+    @classmethod
+    def from_json(cls, text: str, source: str) -> PackagedState:
+        try:
+            raw = json.loads(text)
+        except ValueError as exc:
+            raise InputError(f"{source}: not a packaged-model state (not JSON: {exc})") from None
+        return cls.from_dict(raw, source)
+
+    @classmethod
+    def load(cls, path: str | Path, source: str | None = None) -> PackagedState:
+        """Read a saved state; ``source`` names it in errors (default: the path)."""
+        path = Path(path)
+        source = source or str(path)
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise InputError(f"{source}: cannot read the packaged-model state: {exc.strerror or exc}") from None
+        return cls.from_json(text, source)
+
+
+def _listed(versions: tuple[int, ...]) -> str:
+    return ", ".join(map(str, versions))
+
+
+def _first_error(exc: ValidationError) -> str:
+    """The first validation problem as ``field a.b: message`` (unknown fields named as such)."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return (f"unknown field {where!r} (written by a newer forecasting? this one reads format version "
+                f"{_listed(SUPPORTED_VERSIONS)})")
+    if error["type"] == "missing":
+        return f"missing field {where!r}"
+    found = repr(error.get("input"))
+    return f"field {where!r}: {error['msg']} (found {found if len(found) <= 60 else found[:57] + '...'})"
