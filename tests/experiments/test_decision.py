@@ -120,15 +120,26 @@ def test_undefined_score_is_an_error_not_a_silent_choice():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"metric": "mape"}, "rule.metric must be one of"),
-        ({"test": "t-test"}, "rule.test must be one of"),
-        ({"tolerance": 1.5}, "rule.tolerance"),
-        ({"alpha": 0.0}, "rule.alpha"),
+        ({"metric": "mape"}, "rule.metric: Input should be 'mae', 'rmse', 'smape' or 'mase' (received 'mape')"),
+        ({"test": "t-test"}, "rule.test: Input should be 'wilcoxon' or 'diebold_mariano' (received 't-test')"),
+        ({"tolerance": 1.5}, "rule.tolerance: Input should be less than 1 (received 1.5)"),
+        ({"tolerance": -0.1}, "rule.tolerance: Input should be greater than or equal to 0 (received -0.1)"),
+        ({"alpha": 0.0}, "rule.alpha: Input should be greater than 0 (received 0.0)"),
+        ({"seasonal_period": 0}, "rule.seasonal_period: Input should be greater than 0 (received 0)"),
     ],
 )
 def test_invalid_rule_is_a_config_error(kwargs, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError) as err:
         Rule(**kwargs)
+    assert str(err.value) == message
+
+
+def test_rule_takes_keywords_only_and_is_frozen():
+    with pytest.raises(TypeError):
+        Rule("mase")
+    rule = Rule()
+    with pytest.raises(ValueError, match="frozen"):
+        rule.tolerance = 0.5
 
 
 # --- paired tests --------------------------------------------------------------------------
