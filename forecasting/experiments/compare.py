@@ -98,7 +98,8 @@ def prepare(cfg: PipelineConfig) -> Prepared:
 
 
 def _train_family(
-    family: str, cfg: PipelineConfig, data: SeriesData, windowed: WindowedData, period: int, experiment_id: str
+    family: str, cfg: PipelineConfig, data: SeriesData, windowed: WindowedData, period: int, experiment_id: str,
+    fallback: str, left_out: list[LeftOut],
 ) -> tuple[FamilyResult, keras.Model]:
     spec, budget = cfg.model, cfg.training
     impl = spec.impl_tag(family)
@@ -139,7 +140,8 @@ def _train_family(
             plots.learning_curve(tmp / "learning_curve.png", result.loss, result.val_loss, result.best_epoch,
                                  f"{family.upper()} learning curve", result.initial_val_loss)
             mlflow.log_artifacts(str(tmp))
-        info = log_forecaster(model, data, windowed, family, impl)
+        info = log_forecaster(model, data, windowed, family, impl, arch=spec.arch, period=period,
+                              fallback=fallback, left_out=tuple(x.uid for x in left_out))
     return FamilyResult(family, impl, bt, result, model.count_params(), run.info.run_id, info.model_uri), model
 
 
@@ -200,15 +202,16 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
             mlflow.set_tag("auto_choices", "; ".join(str(c) for c in prepared.choices))
         mlflow.log_text(data.summary(), "data_summary.txt")
         baselines = {k: baseline_backtest(k, windowed, period) for k in ("seasonal_naive", "naive")}
+        metric = rule.metric
+        best_baseline = min(baselines, key=lambda k: baselines[k].summary[metric])
         families: dict[str, FamilyResult] = {}
         for family in FAMILIES:
-            families[family], _ = _train_family(family, cfg, data, windowed, period, experiment_id)
-        metric = rule.metric
+            families[family], _ = _train_family(family, cfg, data, windowed, period, experiment_id,
+                                                best_baseline, prepared.left_out)
         lstm, gru = families["lstm"].backtest, families["gru"].backtest
         decision = decide(rule, lstm.summary[metric], gru.summary[metric], baselines["seasonal_naive"].summary[metric],
                           lstm.window_errors, gru.window_errors, windowed.spec.horizon)
         table = comparison_table(families, baselines)
-        best_baseline = min(baselines, key=lambda k: baselines[k].summary[metric])
         result = ComparisonResult(uri, experiment_id, parent.info.run_id, cfg.mlflow.model_name, decision, table,
                                   families, prepared.choices, prepared.left_out, best_baseline)
         mlflow.set_tags({

@@ -40,10 +40,14 @@ def naive(values: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
 
 
 def seasonal_naive(values: np.ndarray, origins: np.ndarray, horizon: int, period: int) -> np.ndarray:
-    """Repeat the last observed season: step h takes y[o + h - m * ceil(h / m)]."""
+    """Repeat the last observed season: step h takes y[o + h - m * ceil(h / m)].
+
+    An origin with less than one season of history before it repeats its last value instead
+    (the naive forecast), as the networks' skip connection does for a lookback shorter than m.
+    """
     h = np.arange(1, horizon + 1)
     back = period * np.ceil(h / period).astype(int)
     idx = origins[:, None] + h[None, :] - back[None, :]
-    if (idx < 0).any():
-        raise ValueError(f"seasonal naive needs {period} observed steps before each origin")
+    short = (idx < 0).any(axis=1)
+    idx[short] = origins[short, None]  # [N, H]: the last value, for origins without a full season
     return values[idx]

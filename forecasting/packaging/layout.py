@@ -3,7 +3,8 @@
 A packaged forecaster is an MLflow pyfunc model whose ``python_function`` flavour lists two
 artifacts: the Keras model and the state (:mod:`forecasting.packaging.state`). Its
 ``predict`` returns one row per series and step: the id, the time (both in the user's column
-names) and :data:`Y_HAT`.
+names), :data:`Y_HAT` and :data:`FORECASTER` (the family of the network, or the baseline that
+forecast a series too short for the lookback).
 """
 
 KERAS_ARTIFACT = "keras_model"  # the Keras model, saved as ``model.keras``
@@ -11,3 +12,4 @@ STATE_ARTIFACT = "preprocessing"  # the state, saved as ``preprocessing.json`` (
 KERAS_FILE = "model.keras"
 STATE_FILE = "preprocessing.json"
 Y_HAT = "y_hat"  # the forecast column, in every frame a packaged forecaster or a serving engine returns
+FORECASTER = "forecaster"  # which forecaster made each row: the family, or the fallback baseline

@@ -29,14 +29,18 @@ def example_input(data, lookback: int, n_series: int = 2) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def log_forecaster(keras_model, data, windowed, family: str, gru_impl: str, name: str = "forecaster"):
-    """Log the packaged forecaster to the active run; returns MLflow's ``ModelInfo``."""
+def log_forecaster(keras_model, data, windowed, family: str, gru_impl: str, name: str = "forecaster", **state):
+    """Log the packaged forecaster to the active run; returns MLflow's ``ModelInfo``.
+
+    ``state``: the other fields of :meth:`PackagedState.from_training` (arch, period, fallback,
+    left_out).
+    """
     from mlflow.models import infer_signature
 
     with tempfile.TemporaryDirectory() as tmp:
         artifacts = {KERAS_ARTIFACT: str(Path(tmp) / KERAS_FILE), STATE_ARTIFACT: str(Path(tmp) / STATE_FILE)}
         keras_model.save(artifacts[KERAS_ARTIFACT])
-        PackagedState.from_training(data, windowed, family, gru_impl).save(artifacts[STATE_ARTIFACT])
+        PackagedState.from_training(data, windowed, family, gru_impl, **state).save(artifacts[STATE_ARTIFACT])
         example = example_input(data, windowed.spec.lookback)
         packaged = ForecasterModel()
         packaged.load_context(_Context(artifacts))

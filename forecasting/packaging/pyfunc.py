@@ -11,15 +11,17 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from forecasting.packaging.layout import KERAS_ARTIFACT, STATE_ARTIFACT, Y_HAT
+from forecasting.packaging.layout import FORECASTER, KERAS_ARTIFACT, STATE_ARTIFACT, Y_HAT
 
 
 class ForecasterModel(mlflow.pyfunc.PythonModel):
     """Forecast the next ``horizon`` steps of every series in the input frame.
 
     Input: long format with the training file's column names (id, time, target and
-    the covariates it was trained with); at least ``lookback`` points per series.
-    Output: one row per series and step: id, time, ``y_hat``.
+    the covariates it was trained with); at least ``lookback`` points per series, or fewer
+    when the model names a fallback baseline, which then forecasts that series.
+    Output: one row per series and step: id, time, ``y_hat`` and ``forecaster`` (the family,
+    or the baseline that forecast a short series).
     """
 
     def load_context(self, context) -> None:
@@ -32,19 +34,29 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         from forecasting.data import load_series
+        from forecasting.packaging.fallback import baseline_forecasts, split_short
         from forecasting.windowing.inference import latest_windows
 
         state = self.state
         columns = state.model_columns
         frame = pd.DataFrame(model_input)
         data = load_series(frame, columns, freq=state.freq, fill=state.fill, name="model input")
-        latest = latest_windows(data, state.lookback, state.horizon, self.scalers)
-        scaled = predict_fixed_batches(self.model, latest.inputs)  # [S, H]
-        parts = []
-        for row, (uid, scaler, times) in enumerate(zip(latest.ids, latest.scalers, latest.future_times, strict=True)):
-            y_hat = scaled[row] * scaler.scale_[0] + scaler.mean_[0]
-            parts.append(pd.DataFrame({columns.id: uid, columns.time: times, Y_HAT: y_hat}))
-        return pd.concat(parts, ignore_index=True)
+        data, short = split_short(data, state)
+        parts = {}
+        if data is not None:
+            latest = latest_windows(data, state.lookback, state.horizon, self.scalers)
+            scaled = predict_fixed_batches(self.model, latest.inputs)  # [S, H]
+            for row, (uid, scaler, times) in enumerate(
+                zip(latest.ids, latest.scalers, latest.future_times, strict=True)
+            ):
+                y_hat = scaled[row] * scaler.scale_[0] + scaler.mean_[0]
+                parts[uid] = pd.DataFrame(
+                    {columns.id: uid, columns.time: times, Y_HAT: y_hat, FORECASTER: state.family}
+                )
+        for uid, (times, y_hat) in baseline_forecasts(short, state).items():
+            parts[uid] = pd.DataFrame({columns.id: uid, columns.time: times, Y_HAT: y_hat, FORECASTER: state.fallback})
+        order = pd.unique(frame[columns.id].astype(str))  # the input's order of series
+        return pd.concat([parts[u] for u in order if u in parts], ignore_index=True)
 
 
 def predict_fixed_batches(model, inputs: dict[str, np.ndarray], batch_size: int = 32) -> np.ndarray:

@@ -6,6 +6,9 @@ It travels inside the packaged model as ``preprocessing.json``, with a format ve
   calendar feature names, the family and one scaler per training series. Files written before
   the format had a version field (and listed the configured covariates under ``columns``
   again) are read as version 1.
+- version 2 adds ``arch`` (``segment`` or ``pointwise``; version 1 models are pointwise), the
+  season ``period``, the ``fallback`` baseline that forecasts series too short for the
+  lookback (version 1: none, such series are refused) and the ids ``left_out`` of training.
 
 A file of a version this reader does not know, or with a field it does not know, is refused
 with one line naming the version found and the versions supported.
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
     from forecasting.data import SeriesData
     from forecasting.windowing import WindowedData
 
-FORMAT_VERSION = 1  # written by this code
+FORMAT_VERSION = 2  # written by this code
 SUPPORTED_VERSIONS = tuple(range(1, FORMAT_VERSION + 1))  # read by this code
 VERSION_FIELD = "format_version"
 
@@ -82,6 +85,11 @@ class PackagedState(_Frozen):
         horizon: H, steps forecast at once.
         calendar: names of the calendar features, in order.
         scalers: the training scaler of each series id.
+        arch: the network's architecture (``segment`` or ``pointwise``).
+        period: the season length m the baselines use.
+        fallback: the baseline (``naive`` or ``seasonal_naive``) that forecasts a series with
+            fewer than ``lookback`` points; ``None`` refuses such series.
+        left_out: series ids that were too short to train on (the fallback forecast them).
     """
 
     format_version: int = FORMAT_VERSION
@@ -95,11 +103,22 @@ class PackagedState(_Frozen):
     horizon: int = Field(gt=0)
     calendar: tuple[str, ...]
     scalers: dict[str, ScalerState]
+    arch: Literal["segment", "pointwise"] = "pointwise"
+    period: int = Field(1, gt=0)
+    fallback: Literal["naive", "seasonal_naive"] | None = None
+    left_out: tuple[str, ...] = ()
 
     @classmethod
-    def from_training(cls, data: SeriesData, windowed: WindowedData, family: str, gru_impl: str) -> PackagedState:
+    def from_training(
+        cls, data: SeriesData, windowed: WindowedData, family: str, gru_impl: str, arch: str = "segment",
+        period: int = 1, fallback: str | None = "seasonal_naive", left_out: tuple[str, ...] = (),
+    ) -> PackagedState:
         """The state of a model trained on ``windowed`` (cut from ``data``)."""
         return cls(
+            arch=arch,
+            period=period,
+            fallback=fallback,
+            left_out=tuple(left_out),
             family=family,
             gru_impl=gru_impl,
             columns=ColumnNames(id=data.columns.id, time=data.columns.time, target=data.columns.target),

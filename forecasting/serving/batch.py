@@ -33,7 +33,7 @@ from forecasting.data import ID, Columns
 from forecasting.data.reading import read_table
 from forecasting.errors import InputError
 from forecasting.files import sha256_file, write_json
-from forecasting.packaging import Y_HAT, PackagedState
+from forecasting.packaging import FORECASTER, Y_HAT, PackagedState
 from forecasting.packaging.folder import read_state
 from forecasting.packaging.history import History, prepare_history
 from forecasting.serving.output import output_format, write_frame
@@ -87,13 +87,16 @@ def parse_as_of(value: str | datetime | pd.Timestamp | None) -> pd.Timestamp | N
 
 
 def tidy_forecast(forecast: pd.DataFrame, columns: Columns) -> pd.DataFrame:
-    """Id, time, ``y_hat`` in a fixed order and dtypes, whatever engine produced them."""
+    """Id, time, ``y_hat`` (and ``forecaster`` where the model says which forecaster made each
+    row) in a fixed order and dtypes, whatever engine produced them."""
     id_col = columns.id if columns.id in forecast.columns else ID
     out = pd.DataFrame({
         id_col: forecast[id_col].astype(str).to_numpy(),
         columns.time: pd.to_datetime(forecast[columns.time]).astype("datetime64[ns]").to_numpy(),
         Y_HAT: forecast[Y_HAT].astype(np.float64).to_numpy(),
     })
+    if FORECASTER in forecast.columns and forecast[FORECASTER].astype(str).str.len().gt(0).any():
+        out[FORECASTER] = forecast[FORECASTER].astype(str).to_numpy()
     return out.sort_values([id_col, columns.time], kind="stable").reset_index(drop=True)
 
 

@@ -30,14 +30,14 @@ import pandas as pd
 
 from forecasting.data import ID
 from forecasting.data.schema import Columns
-from forecasting.packaging import Y_HAT
+from forecasting.packaging import FORECASTER, Y_HAT
 from forecasting.quiet import stderr_fd_silenced
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MASTER = "local[*]"
 _ID, _TIME = "__id", "__t"
-RESULT_SCHEMA = f"{_ID} string, {_TIME} long, {Y_HAT} double"
+RESULT_SCHEMA = f"{_ID} string, {_TIME} long, {Y_HAT} double, {FORECASTER} string"
 _LOG4J = """\
 rootLogger.level = error
 rootLogger.appenderRef.stderr.ref = console
@@ -127,6 +127,7 @@ def _forecast_series(
         _ID: forecast.iloc[:, 0].astype(str).to_numpy(),
         _TIME: pd.to_datetime(forecast[time_name]).to_numpy().astype("datetime64[ns]").astype("int64"),
         Y_HAT: forecast[Y_HAT].astype("float64").to_numpy(),
+        FORECASTER: forecast[FORECASTER].astype(str).to_numpy() if FORECASTER in forecast else "",
     })
 
 
@@ -185,4 +186,5 @@ def score_with_spark(
         id_name or ID: result[_ID].astype(str).to_numpy(),
         columns.time: result[_TIME].to_numpy().astype("datetime64[ns]"),
         Y_HAT: result[Y_HAT].to_numpy(),
+        FORECASTER: result[FORECASTER].to_numpy(),
     })

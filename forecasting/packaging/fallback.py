@@ -1,0 +1,64 @@
+"""The baseline that forecasts series too short for the network's lookback.
+
+A series with fewer than ``lookback`` points cannot be read by the network. When the packaged
+state names a fallback (the comparison's best baseline), that baseline forecasts it on the
+original scale and the output says so in its ``forecaster`` column; a model without one (format
+version 1) refuses such a series, naming it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from forecasting.data import ID, TARGET, TIME, SeriesData
+from forecasting.packaging.state import PackagedState
+
+log = logging.getLogger(__name__)
+
+
+def split_short(data: SeriesData, state: PackagedState) -> tuple[SeriesData | None, SeriesData | None]:
+    """``(long enough for the network, left to the fallback)``; either may be None."""
+    if state.fallback is None:
+        return data, None  # the windowing refuses a short series in one line
+    lengths = data.frame.groupby(ID, sort=False).size()
+    short_ids = set(lengths.index[lengths < state.lookback])
+    if not short_ids:
+        return data, None
+    log.info("%d series shorter than the lookback %d: forecast by %s", len(short_ids), state.lookback, state.fallback)
+    is_short = data.frame[ID].isin(short_ids)
+
+    def part(mask):
+        return dataclasses.replace(data, frame=data.frame[mask].reset_index(drop=True)) if mask.any() else None
+
+    return part(~is_short), part(is_short)
+
+
+def baseline_forecasts(data: SeriesData | None, state: PackagedState) -> dict[str, tuple[pd.DatetimeIndex, np.ndarray]]:
+    """The fallback's next ``horizon`` values of each series: ``{id: (times, values)}``.
+
+    Seasonal naive repeats the last full season; a series shorter than one season, or with a
+    gap in it, repeats its last observed value instead.
+    """
+    if data is None:
+        return {}
+    H, m = state.horizon, state.period
+    offset = to_offset(data.freq)
+    out = {}
+    for uid, part in data.frame.groupby(ID, sort=False):
+        y = part[TARGET].to_numpy(dtype=np.float64)
+        observed = y[~np.isnan(y)]
+        if len(observed) == 0:
+            continue  # nothing to repeat; validation has already refused an all-empty series
+        last_season = y[-m:]
+        if state.fallback == "seasonal_naive" and len(y) >= m and not np.isnan(last_season).any():
+            values = last_season[np.arange(H) % m]  # step h repeats y[T - m + (h mod m)]
+        else:
+            values = np.repeat(observed[-1], H)
+        times = pd.date_range(pd.Timestamp(part[TIME].iloc[-1]), periods=H + 1, freq=offset)[1:]
+        out[str(uid)] = (times, values)
+    return out
