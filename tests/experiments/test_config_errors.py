@@ -85,10 +85,14 @@ def _set(section: str, key: str, value):
                      id="horizon-zero"),
         pytest.param(None, ["--set", "windowing.horizon=-3"], ["windowing.horizon", "(received -3)"],
                      id="horizon-negative"),
+        # Every series too short: that is the whole panel, so the data are refused, not left out.
         pytest.param(None, ["--set", "windowing.lookback=600"],
-                     ["too short for lookback 600 + horizon 12", "'north' has 700 points"], id="lookback-too-long-split"),
+                     ["sales.csv", "column 'sales'", "3 of 3 series have fewer than 875 points",
+                      "(lookback 600 + horizon 12 + validation and backtest)", "that is most of the panel",
+                      "'north', 'south', 'west'", "shortest 'west' has 690 points"], id="lookback-too-long-split"),
         pytest.param(None, ["--set", "windowing.lookback=2000"],
-                     ["sales.csv", "column 'sales'", "fewer than lookback + horizon = 2012"],
+                     ["sales.csv", "column 'sales'", "3 of 3 series have fewer than 2875 points",
+                      "(lookback 2000 + horizon 12 + validation and backtest)", "that is most of the panel"],
                      id="lookback-longer-than-series"),
         pytest.param(None, ["--set", "data.path=/nonexistent/sales.csv"], ["/nonexistent/sales.csv", "file not found"],
                      id="missing-data-file"),
@@ -120,7 +124,13 @@ def test_missing_and_invalid_pipeline_files(tmp_path, capsys, fresh_store):
     ("args", "fragments"),
     [
         pytest.param(["--horizon", "0"], ["windowing.horizon", "greater than 0"], id="horizon-zero"),
-        pytest.param(["--horizon", "12", "--lookback", "650"], ["too short for lookback 650"], id="lookback-too-long"),
+        pytest.param(["--horizon", "12", "--lookback", "650"],
+                     ["3 of 3 series have fewer than 947 points (lookback 650 + horizon 12", "most of the panel"],
+                     id="lookback-too-long"),
+        pytest.param(["--horizon", "12", "--lookback", "0"], ["windowing.lookback", "greater than 0", "(received 0)"],
+                     id="lookback-zero"),
+        pytest.param(["--horizon", "12", "--arch", "x"],
+                     ["model.arch: Input should be 'segment' or 'pointwise' (received 'x')"], id="bad-arch"),
         pytest.param(["--horizon", "12", "--target", "revenue"], ["missing target column 'revenue'"],
                      id="missing-target-column"),
     ],
@@ -149,8 +159,9 @@ def test_the_real_command_prints_exactly_one_line(pipeline, fresh_store, tmp_pat
     )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        "error: series 'north' has 700 points: too short for lookback 600 + horizon 12 with 70 validation "
-        "and 140 test points (reduce lookback or horizon; at least 822 points needed)"
+        f"error: {tmp_path / 'sales.csv'}: column 'sales': 3 of 3 series have fewer than 875 points (lookback 600 "
+        "+ horizon 12 + validation and backtest), that is most of the panel: 'north', 'south', 'west'; "
+        "shortest 'west' has 690 points (shorten --lookback or --horizon)"
     ]
     assert proc.stdout == ""
     assert all_runs(fresh_store) == []
@@ -210,3 +221,55 @@ def test_terminated_comparison_ends_every_run_failed(pipeline, fresh_store, tmp_
     for run in runs:
         assert run.info.status == "FAILED", run.info.run_name
         assert run.data.tags[REASON_TAG] == "KeyboardInterrupt: terminated by signal 15"
+
+
+# --- series too short: left out of training, unless most of the panel or --strict ----------------
+
+ONE_SHORT = {"north": 700, "south": 720, "west": 80}  # the small pipeline needs 96 points, compare's 108
+TWO_SHORT = {"north": 700, "south": 70, "west": 80}
+
+
+def test_one_short_series_is_left_out_of_training_with_one_warning(sales_csv, config_tree, fresh_store, caplog):
+    """Fewer than half of the series too short: the data are not refused; the short series is
+    named once and kept out of the windows the models train and are backtested on."""
+    from forecasting.config import build_config
+    from forecasting.experiments.compare import prepare
+    from forecasting.windowing.usable import LeftOut
+
+    cfg = build_config(config_tree(sales_csv(ONE_SHORT), fresh_store), "test config")
+    prepared = prepare(cfg)
+    assert prepared.left_out == [LeftOut(
+        "west", 80, "80 points, fewer than the 96 that lookback 48, horizon 12, validation and backtest need"
+    )]
+    assert prepared.data.ids == ["north", "south"]
+    assert prepared.windowed.ids == ["north", "south"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "left out" in r.getMessage()]
+    assert len(warnings) == 1, warnings
+    assert "1 of 3 series left out of training (fewer than 96 points): 'west'" in warnings[0]
+    assert all_runs(fresh_store) == [], "preparing the data starts no run"
+
+
+def test_strict_refuses_any_short_series_through_compare(sales_csv, capsys, fresh_store):
+    data = sales_csv(ONE_SHORT)
+    status = main(["compare", "--data", str(data), "--id-col", "store", "--time-col", "timestamp",
+                   "--target", "sales", "--horizon", "12", "--lookback", "48", "--strict"])
+    _assert_one_line_exit_2(capsys, status, [
+        "column 'sales': 1 of 3 series have fewer than 108 points (lookback 48 + horizon 12 + validation and "
+        "backtest), --strict refuses any: 'west'; shortest 'west' has 80 points",
+    ])
+    assert all_runs(fresh_store) == []
+
+
+def test_strict_in_the_yaml_refuses_any_short_series(pipeline, capsys, fresh_store):
+    status = main(["run", str(pipeline(_set("data", "strict", True), lengths=ONE_SHORT))])
+    _assert_one_line_exit_2(capsys, status, ["1 of 3 series have fewer than 96 points", "--strict refuses any: 'west'"])
+    assert all_runs(fresh_store) == []
+
+
+def test_short_series_that_are_most_of_the_panel_are_refused(pipeline, capsys, fresh_store):
+    status = main(["run", str(pipeline(lengths=TWO_SHORT))])
+    _assert_one_line_exit_2(capsys, status, [
+        "2 of 3 series have fewer than 96 points", "that is most of the panel: 'south', 'west'",
+        "shortest 'south' has 70 points",
+    ])
+    assert all_runs(fresh_store) == []
