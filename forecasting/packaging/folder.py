@@ -61,6 +61,8 @@ def load_keras(path: str | Path, source: str | None = None):
     import keras
 
     import forecasting.layers  # noqa: F401  registers the custom layers for loading
+    import forecasting.models.instance_norm  # noqa: F401
+    import forecasting.models.segment  # noqa: F401
     import forecasting.models.skip  # noqa: F401
 
     path = Path(path)
