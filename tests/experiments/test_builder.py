@@ -1,5 +1,7 @@
-"""One builder for both families: output shapes for every recurrent implementation, the
-naive skip connection an untrained model starts from, and `.keras` save and reload."""
+"""One builder for both families and both architectures: output shapes for every recurrent
+implementation, the naive forecast an untrained model starts from, and `.keras` save and
+reload. ``pointwise`` is the stack of recurrent layers over every step; ``segment`` (the
+default) normalises each window, reads the lookback as segments and decodes in parallel."""
 
 from __future__ import annotations
 
@@ -10,10 +12,14 @@ import pytest
 from forecasting.errors import ConfigError
 from forecasting.models.baselines import naive, seasonal_naive
 from forecasting.models.builder import ModelSpec, build_forecaster
+from forecasting.models.segment import choose_segment
 
 L, H, F, K = 48, 12, 5, 4  # lookback, horizon, features (target first), calendar features
 PERIOD = 24
 BATCH = 7
+# The segment network undoes its per-window normalisation in float32: (y - loc) / std * std + loc
+# is the naive value up to rounding, not bit for bit.
+NORM_TOL = {"rtol": 1e-5, "atol": 1e-5}
 
 SPECS = [
     pytest.param("lstm", "custom", id="lstm"),
@@ -21,6 +27,14 @@ SPECS = [
     pytest.param("gru", "cell", id="gru-cell"),
     pytest.param("gru", "keras", id="gru-keras"),
 ]
+
+
+def recurrent_kind(cell: str, impl: str) -> type:
+    from forecasting import layers
+
+    if cell == "lstm":
+        return keras.layers.LSTM
+    return {"keras": keras.layers.GRU, "cell": keras.layers.RNN, "custom": layers.GRU}[impl]
 
 
 def batch(seed: int = 0, n: int = BATCH) -> dict[str, np.ndarray]:
@@ -41,11 +55,38 @@ def scramble_weights(model: keras.Model, seed: int = 1) -> None:
     model.set_weights([rng.normal(0.0, 0.3, w.shape).astype(w.dtype) for w in model.get_weights()])
 
 
+def pointwise(**kwargs) -> ModelSpec:
+    return ModelSpec(arch="pointwise", **{"units": 8} | kwargs)
+
+
+def segment(**kwargs) -> ModelSpec:
+    return ModelSpec(arch="segment", **{"units": 8} | kwargs)
+
+
+def snaive(inputs: dict[str, np.ndarray], period: int = PERIOD) -> np.ndarray:
+    return np.concatenate([seasonal_naive(w[:, 0], np.array([L - 1]), H, period) for w in inputs["past"]])
+
+
+def last_value(inputs: dict[str, np.ndarray]) -> np.ndarray:
+    return np.concatenate([naive(w[:, 0], np.array([L - 1]), H) for w in inputs["past"]])
+
+
+def window_mean(inputs: dict[str, np.ndarray]) -> np.ndarray:
+    return np.repeat(inputs["past"][:, :, 0].astype(np.float64).mean(axis=1, keepdims=True), H, axis=1)
+
+
+def test_the_default_architecture_is_segment():
+    assert ModelSpec().arch == "segment"
+
+
+# --- pointwise --------------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize(("cell", "impl"), SPECS)
 @pytest.mark.parametrize("layers", [1, 2])
-def test_output_is_batch_by_horizon(cell, impl, layers):
-    spec = ModelSpec(cell=cell, gru_impl=impl, units=8, layers=layers, dropout=0.1 if layers == 2 else 0.0)
-    model = build_forecaster(spec, L, H, F, K, PERIOD)
+def test_pointwise_output_is_batch_by_horizon(cell, impl, layers):
+    spec = pointwise(gru_impl=impl, layers=layers, dropout=0.1 if layers == 2 else 0.0)
+    model = build_forecaster(cell, spec, L, H, F, K, PERIOD)
     assert model.output_shape == (None, H)
     out = forecast(model, batch())
     assert out.shape == (BATCH, H)
@@ -54,10 +95,10 @@ def test_output_is_batch_by_horizon(cell, impl, layers):
     assert len(recurrent) == layers
 
 
-def test_each_gru_impl_builds_its_own_layer():
+def test_pointwise_each_gru_impl_builds_its_own_layer():
     kinds = {}
     for impl in ("custom", "cell", "keras"):
-        model = build_forecaster(ModelSpec("gru", impl, units=8), L, H, F, K, PERIOD)
+        model = build_forecaster("gru", pointwise(gru_impl=impl), L, H, F, K, PERIOD)
         kinds[impl] = type(model.get_layer("gru_0"))
     assert kinds["keras"] is keras.layers.GRU
     assert kinds["cell"] is keras.layers.RNN
@@ -66,45 +107,36 @@ def test_each_gru_impl_builds_its_own_layer():
 
 
 @pytest.mark.parametrize(("cell", "impl"), SPECS)
-def test_untrained_seasonal_skip_forecasts_exactly_seasonal_naive(cell, impl):
+def test_pointwise_untrained_seasonal_skip_forecasts_exactly_seasonal_naive(cell, impl):
     inputs = batch(seed=2)
-    model = build_forecaster(ModelSpec(cell, impl, units=8, skip="seasonal"), L, H, F, K, PERIOD)
-    expected = np.concatenate(
-        [seasonal_naive(window[:, 0], np.array([L - 1]), H, PERIOD) for window in inputs["past"]]
-    )
-    np.testing.assert_array_equal(forecast(model, inputs), expected)
+    model = build_forecaster(cell, pointwise(gru_impl=impl, skip="seasonal"), L, H, F, K, PERIOD)
+    np.testing.assert_array_equal(forecast(model, inputs), snaive(inputs))
 
 
-def test_season_longer_than_lookback_and_last_skip_fall_back_to_last_value():
+def test_pointwise_season_longer_than_lookback_and_last_skip_fall_back_to_last_value():
     inputs = batch(seed=3)
-    expected = np.concatenate([naive(window[:, 0], np.array([L - 1]), H) for window in inputs["past"]])
-    too_long = build_forecaster(ModelSpec("gru", units=8, skip="seasonal"), L, H, F, K, period=L + 1)
+    expected = last_value(inputs)
+    too_long = build_forecaster("gru", pointwise(skip="seasonal"), L, H, F, K, period=L + 1)
     np.testing.assert_array_equal(forecast(too_long, inputs), expected)
-    last = build_forecaster(ModelSpec("gru", units=8, skip="last"), L, H, F, K, PERIOD)
+    last = build_forecaster("gru", pointwise(skip="last"), L, H, F, K, PERIOD)
     np.testing.assert_array_equal(forecast(last, inputs), expected)
 
 
-def test_no_skip_forecasts_the_level_directly():
+def test_pointwise_no_skip_forecasts_the_level_directly():
     inputs = batch(seed=4)
-    model = build_forecaster(ModelSpec("gru", units=8, skip="none"), L, H, F, K, PERIOD)
+    model = build_forecaster("gru", pointwise(skip="none"), L, H, F, K, PERIOD)
     assert "naive_base" not in [layer.name for layer in model.layers]
-    snaive = np.concatenate(
-        [seasonal_naive(window[:, 0], np.array([L - 1]), H, PERIOD) for window in inputs["past"]]
-    )
-    assert not np.allclose(forecast(model, inputs), snaive)
+    assert not np.allclose(forecast(model, inputs), snaive(inputs))
 
 
 @pytest.mark.parametrize(("cell", "impl"), SPECS)
-def test_keras_file_round_trip_gives_identical_forecasts(cell, impl, tmp_path):
+def test_pointwise_keras_file_round_trip_gives_identical_forecasts(cell, impl, tmp_path):
     keras.utils.set_random_seed(5)
-    model = build_forecaster(ModelSpec(cell, impl, units=8, layers=2), L, H, F, K, PERIOD)
+    model = build_forecaster(cell, pointwise(gru_impl=impl, layers=2), L, H, F, K, PERIOD)
     scramble_weights(model)
     inputs = batch(seed=6)
     before = forecast(model, inputs)
-    snaive = np.concatenate(
-        [seasonal_naive(window[:, 0], np.array([L - 1]), H, PERIOD) for window in inputs["past"]]
-    )
-    assert not np.allclose(before, snaive), "the correction head must contribute, or the check is empty"
+    assert not np.allclose(before, snaive(inputs)), "the correction head must contribute, or the check is empty"
 
     path = tmp_path / f"{cell}-{impl}.keras"
     model.save(path)
@@ -114,23 +146,168 @@ def test_keras_file_round_trip_gives_identical_forecasts(cell, impl, tmp_path):
     assert reloaded.get_layer("naive_base").get_config()["period"] == PERIOD
 
 
+# --- segment ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("cell", "impl"), SPECS)
+@pytest.mark.parametrize(("seg", "expected_seg"), [("auto", PERIOD), (5, 5)], ids=["seg-auto", "seg-5"])
+def test_segment_output_is_batch_by_horizon(cell, impl, seg, expected_seg):
+    """Segment 5 divides neither the lookback (the oldest 3 steps are not read) nor the horizon
+    (the last output segment is cut), so both paddings are exercised."""
+    spec = segment(gru_impl=impl, segment=seg, dropout=0.1)
+    model = build_forecaster(cell, spec, L, H, F, K, PERIOD)
+    assert model.output_shape == (None, H)
+    out = forecast(model, batch())
+    assert out.shape == (BATCH, H)
+    assert np.isfinite(out).all()
+    core = model.get_layer("segment_rnn")
+    assert core.segment == expected_seg
+    assert core.cell == cell
+    assert type(core.rnn) is recurrent_kind(cell, impl)
+    # One recurrent layer, inside the segment core: none at the model's top level.
+    assert not [layer for layer in model.layers if layer.name.startswith(cell)]
+
+
+def test_segment_each_gru_impl_builds_its_own_layer():
+    kinds = {}
+    for impl in ("custom", "cell", "keras"):
+        model = build_forecaster("gru", segment(gru_impl=impl), L, H, F, K, PERIOD)
+        kinds[impl] = type(model.get_layer("segment_rnn").rnn)
+    assert kinds["keras"] is keras.layers.GRU
+    assert kinds["cell"] is keras.layers.RNN
+    assert kinds["custom"] is recurrent_kind("gru", "custom")
+    assert kinds["custom"] not in (keras.layers.GRU, keras.layers.RNN, keras.layers.LSTM)
+    lstm = build_forecaster("lstm", segment(gru_impl="keras"), L, H, F, K, PERIOD)
+    assert type(lstm.get_layer("segment_rnn").rnn) is keras.layers.LSTM, "gru_impl does not touch the LSTM"
+
+
+@pytest.mark.parametrize(("cell", "impl"), SPECS)
+def test_segment_untrained_seasonal_skip_forecasts_seasonal_naive(cell, impl):
+    inputs = batch(seed=2)
+    model = build_forecaster(cell, segment(gru_impl=impl, skip="seasonal"), L, H, F, K, PERIOD)
+    np.testing.assert_allclose(forecast(model, inputs), snaive(inputs), **NORM_TOL)
+
+
+@pytest.mark.parametrize("center", ["last", "mean"])
+@pytest.mark.parametrize("scale", [True, False])
+@pytest.mark.parametrize("affine", [False, True])
+def test_segment_untrained_naive_base_whatever_the_normalisation(center, scale, affine):
+    """The normalisation is undone exactly (affine starts as the identity), so the untrained
+    forecast is the naive base in the data's units for every centring and scaling."""
+    inputs = batch(seed=7)
+    spec = segment(skip="seasonal", center=center, scale=scale, affine=affine)
+    model = build_forecaster("gru", spec, L, H, F, K, PERIOD)
+    np.testing.assert_allclose(forecast(model, inputs), snaive(inputs), **NORM_TOL)
+
+
+def test_segment_season_longer_than_lookback_and_last_skip_fall_back_to_last_value():
+    inputs = batch(seed=3)
+    expected = last_value(inputs)
+    too_long = build_forecaster("gru", segment(skip="seasonal", segment=8), L, H, F, K, period=L + 1)
+    assert too_long.get_layer("naive_base").period == 1
+    np.testing.assert_allclose(forecast(too_long, inputs), expected, **NORM_TOL)
+    last = build_forecaster("gru", segment(skip="last"), L, H, F, K, PERIOD)
+    assert last.get_layer("naive_base").period == 1
+    np.testing.assert_allclose(forecast(last, inputs), expected, **NORM_TOL)
+
+
+@pytest.mark.parametrize(("center", "expected"), [("last", last_value), ("mean", window_mean)])
+def test_segment_no_skip_forecasts_the_window_centre(center, expected):
+    inputs = batch(seed=4)
+    model = build_forecaster("gru", segment(skip="none", center=center), L, H, F, K, PERIOD)
+    assert "naive_base" not in [layer.name for layer in model.layers]
+    out = forecast(model, inputs)
+    np.testing.assert_allclose(out, expected(inputs), **NORM_TOL)
+    assert not np.allclose(out, snaive(inputs))
+
+
+@pytest.mark.parametrize(("cell", "impl"), SPECS)
+@pytest.mark.parametrize("affine", [False, True])
+def test_segment_keras_file_round_trip_gives_identical_forecasts(cell, impl, affine, tmp_path):
+    keras.utils.set_random_seed(5)
+    spec = segment(gru_impl=impl, segment=5, affine=affine, center="mean")
+    model = build_forecaster(cell, spec, L, H, F, K, PERIOD)
+    scramble_weights(model)
+    inputs = batch(seed=6)
+    before = forecast(model, inputs)
+    assert np.isfinite(before).all()
+    assert not np.allclose(before, snaive(inputs)), "the correction head must contribute, or the check is empty"
+
+    path = tmp_path / f"{cell}-{impl}.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path, compile=False)
+    np.testing.assert_array_equal(forecast(reloaded, inputs), before)
+    assert [type(layer) for layer in reloaded.layers] == [type(layer) for layer in model.layers]
+    assert reloaded.get_layer("naive_base").get_config()["period"] == PERIOD
+    for name in ("segment_rnn", "instance_norm"):
+        assert reloaded.get_layer(name).get_config() == model.get_layer(name).get_config(), name
+    assert type(reloaded.get_layer("segment_rnn").rnn) is type(model.get_layer("segment_rnn").rnn)
+
+
+def test_auto_segment_is_chosen_from_the_lookback_and_season():
+    for lookback, period in [(48, 24), (60, 24), (30, 7), (40, 1)]:
+        model = build_forecaster("gru", segment(), lookback, H, F, K, period)
+        assert model.get_layer("segment_rnn").segment == choose_segment(lookback, period)
+
+
+# --- both -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("arch", ["pointwise", "segment"])
+def test_units_still_auto_cannot_be_built(arch):
+    with pytest.raises(ConfigError) as err:
+        build_forecaster("gru", ModelSpec(arch=arch), L, H, F, K, PERIOD)
+    assert str(err.value) == "model.units is 'auto': choose it from the data first (forecast compare does)"
+
+
+def test_segment_longer_than_the_lookback_is_a_config_error():
+    with pytest.raises(ConfigError) as err:
+        build_forecaster("gru", segment(segment=L + 1), L, H, F, K, PERIOD)
+    assert str(err.value) == f"segment length {L + 1} is longer than the lookback {L}"
+
+
+@pytest.mark.parametrize("arch", ["pointwise", "segment"])
+def test_unknown_cell_is_a_config_error(arch):
+    with pytest.raises(ConfigError) as err:
+        build_forecaster("rnn", ModelSpec(arch=arch, units=8), L, H, F, K, PERIOD)
+    assert str(err.value) == "cell must be one of lstm, gru, received: 'rnn'"
+
+
+def test_impl_tag_names_the_gru_implementation_only():
+    spec = ModelSpec(gru_impl="keras")
+    assert spec.impl_tag("gru") == "keras"
+    assert spec.impl_tag("lstm") == "n/a"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"cell": "rnn"}, "cell must be one of lstm, gru, received: 'rnn'"),
-        ({"gru_impl": "cudnn"}, "gru_impl must be one of"),
-        ({"units": 0}, "units and layers must be positive"),
-        ({"dropout": 1.0}, "dropout must be in [0, 1)"),
-        ({"skip": "weekly"}, "skip must be one of"),
+        ({"cell": "gru"}, "unknown key 'model.cell'"),
+        ({"arch": "x"}, "model.arch: Input should be 'segment' or 'pointwise' (received 'x')"),
+        ({"gru_impl": "cudnn"}, "model.gru_impl: Input should be 'custom', 'cell' or 'keras' (received 'cudnn')"),
+        ({"units": 0}, "model.units: Input should be greater than 0 (received 0)"),
+        ({"layers": 0}, "model.layers: Input should be greater than 0 (received 0)"),
+        ({"segment": 0}, "model.segment: Input should be greater than 0 (received 0)"),
+        ({"dropout": 1.0}, "model.dropout: Input should be less than 1 (received 1.0)"),
+        ({"skip": "weekly"}, "model.skip: Input should be 'seasonal', 'last' or 'none' (received 'weekly')"),
+        ({"center": "median"}, "model.center: Input should be 'last' or 'mean' (received 'median')"),
     ],
 )
 def test_invalid_spec_names_the_value(kwargs, message):
     with pytest.raises(ConfigError) as err:
         ModelSpec(**kwargs)
-    assert message in str(err.value)
+    assert str(err.value) == message
 
 
-def test_training_that_only_hurts_keeps_the_starting_weights(caplog):
+def test_spec_takes_keywords_only_and_is_frozen():
+    with pytest.raises(TypeError):
+        ModelSpec("gru")
+    with pytest.raises(ValueError, match="frozen"):
+        ModelSpec().units = 8
+
+
+@pytest.mark.parametrize("arch", ["pointwise", "segment"])
+def test_training_that_only_hurts_keeps_the_starting_weights(arch, caplog):
     """Validation and test are a pure daily cycle, which the seasonal skip already forecasts
     exactly; the training part is that cycle plus noise, so every epoch can only fit noise.
     The untrained network (= seasonal naive) must be what is kept, not the least bad epoch."""
@@ -149,9 +326,10 @@ def test_training_that_only_hurts_keeps_the_starting_weights(caplog):
     data = load_series(pd.DataFrame({"ds": times, "y": y}), name="cycle")
     windowed = make_windows(data, WindowSpec(lookback=48, horizon=12, val_fraction=0.15, test_fraction=0.25))
     keras.utils.set_random_seed(0)
-    model = build_forecaster(ModelSpec(cell="gru", units=16, skip="seasonal"), 48, 12, windowed.n_features,
-                             windowed.n_calendar, 24)
-    result = train(model, windowed, TrainBudget(max_epochs=3, patience=3, batch_size=32, learning_rate=0.01))
+    model = build_forecaster("gru", ModelSpec(arch=arch, units=16, skip="seasonal"), 48, 12, windowed.n_features,
+                             windowed.n_calendar, 24, windowed.calendar_names)
+    budget = TrainBudget(max_epochs=3, patience=3, batch_size=32, learning_rate=0.01)
+    result = train(model, windowed, budget, period=24)
     assert result.best_epoch == 0, result
     assert min(result.val_loss) > result.initial_val_loss
     assert "keeping the starting weights" in caplog.text
