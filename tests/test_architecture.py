@@ -22,7 +22,7 @@ ALLOWED: dict[str, set[str]] = {
     "data": set(),
     "layers": set(),
     "windowing": {"data"},
-    "models": {"layers", "windowing"},
+    "models": {"data", "layers", "windowing"},
     "evaluation": {"models", "windowing"},
     "tracking": {"data", "layers", "models", "windowing"},
     "experiments": {"config", "data", "evaluation", "models", "tracking", "windowing"},

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.data import TARGET, TIME
-from forecasting.errors import DataError, InputError
+from forecasting.errors import DataError, InputError, first_line
 
 __all__ = ["ARTIFACT_PATH", "EXPERIMENT", "DiagnosisResult", "diagnose"]
 
@@ -87,8 +87,7 @@ def _load_keras(path: Path, uri: str):
     try:
         return keras.saving.load_model(path, compile=False)
     except Exception as exc:  # a corrupt or foreign .keras file
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"model URI {uri!r}: cannot load {path.name}: {first}") from None
+        raise InputError(f"model URI {uri!r}: cannot load {path.name}: {first_line(exc)}") from None
 
 
 def _read_history(data: str | Path, meta: dict):

@@ -37,6 +37,7 @@ from forecasting.data.validation import ROW, to_canonical
 from forecasting.errors import DataError, InputError
 from forecasting.serving.atomic import output_format, sha256_file, write_frame, write_json
 from forecasting.serving.model_ref import ModelRef, fetch_model, read_preprocessing, resolve_model
+from forecasting.windowing.inference import check_history
 
 log = logging.getLogger(__name__)
 
@@ -142,17 +143,7 @@ def prepare_history(raw: pd.DataFrame, meta: dict, source: str, as_of: pd.Timest
     kept = raw.iloc[np.sort(canonical[ROW].to_numpy()) - 1] if as_of is not None else raw
     data = load_series(kept, columns, freq=meta["freq"], fill=meta["fill"], name=source)
     cut = f" at or before {as_of}" if as_of is not None else ""
-    for uid, part in data.frame.groupby(ID, sort=False):
-        if len(part) < lookback:
-            raise DataError(
-                f"{source}: column {columns.target!r}: series {uid!r} has {len(part)} points{cut}, "
-                f"the model needs at least lookback = {lookback}"
-            )
-        last = part[[TARGET, *data.covariates]].tail(lookback)
-        if last.isna().to_numpy().any():
-            raise DataError(
-                f"{source}: column {columns.target!r}: series {uid!r} has gaps in its last {lookback} points{cut}"
-            )
+    check_history(data, lookback, cut)
     frame = pd.DataFrame({columns.time: data.frame[TIME], columns.target: data.frame[TARGET]})
     if columns.id in raw.columns or data.frame[ID].ne(SINGLE_SERIES_ID).any():
         frame.insert(0, columns.id, data.frame[ID].astype(str))

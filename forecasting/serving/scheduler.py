@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from forecasting.errors import InputError
+from forecasting.errors import InputError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -457,11 +457,6 @@ def run_schedule_now(name: str, folder: str | Path | None = None) -> Outcome:
 # --- the job -----------------------------------------------------------------------------------
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
-
-
 def run_job(
     name: str,
     cron: str,
@@ -493,7 +488,7 @@ def run_job(
         result = predict_batch(model, data, target, as_of=as_of, tracking_uri=tracking_uri,
                                tags={"schedule": name, "scheduled_for": as_of.isoformat()})
     except Exception as exc:
-        reason = str(exc).strip().splitlines()[0] if isinstance(exc, InputError) and str(exc).strip() else _one_line(exc)
+        reason = first_line(exc, with_type=not isinstance(exc, InputError))
         run_id = getattr(exc, "batch_run_id", None)
         history.finish(row, "failed", error=reason, mlflow_run_id=run_id)
         if isinstance(exc, InputError):
@@ -502,7 +497,7 @@ def run_job(
             log.exception("schedule %r failed", name)
         return history.get(row)
     except BaseException as exc:  # interrupted: record it, then let the interruption through
-        history.finish(row, "interrupted", error=_one_line(exc))
+        history.finish(row, "interrupted", error=first_line(exc, with_type=True))
         raise
     history.finish(row, "ok", output=str(result.output), mlflow_run_id=result.run_id)
     log.info("schedule %r: wrote %d rows to %s", name, result.rows, result.output)
@@ -589,7 +584,7 @@ def _listener(history: RunHistory):
         elif event.code == EVENT_JOB_MAX_INSTANCES:
             log.warning("schedule %r: previous run still going, this run is skipped", event.job_id)
         elif event.code == EVENT_JOB_ERROR:
-            log.error("schedule %r: job raised %s", event.job_id, _one_line(event.exception))
+            log.error("schedule %r: job raised %s", event.job_id, first_line(event.exception, with_type=True))
 
     return on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES
 
