@@ -27,10 +27,13 @@ def _client(served_model) -> mlflow.MlflowClient:
     return mlflow.MlflowClient(tracking_uri=served_model.tracking_uri, registry_uri=served_model.tracking_uri)
 
 
-def _latest_batch_run(served_model):
+def _batch_run_writing(served_model, output: Path):
+    """The one prediction run whose ``output`` param is ``output`` (each test writes its own path)."""
     client = _client(served_model)
     experiment = client.get_experiment_by_name(EXPERIMENT)
-    return client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"], max_results=1)[0]
+    runs = client.search_runs([experiment.experiment_id], f"params.output = '{output}'")
+    assert len(runs) == 1, [r.info.run_id for r in runs]
+    return runs[0]
 
 
 def _sha256(path: Path) -> str:
@@ -63,8 +66,8 @@ def test_predict_writes_next_steps_lineage_and_a_run(served_model, tmp_path, cap
     assert lineage["package_version"] == forecasting.__version__
     assert datetime.fromisoformat(lineage["created_at"]).tzinfo is not None
 
-    run = _latest_batch_run(served_model)
-    assert run.info.run_id == lineage["batch_run_id"] and run.info.status == "FINISHED"
+    run = _client(served_model).get_run(lineage["batch_run_id"])
+    assert run.info.status == "FINISHED" and run.data.params["output"] == str(output)
     assert run.data.metrics["rows"] == 12
     assert run.data.params["model_uri"] == served_model.champion
     assert run.data.tags["lineage.model_version"] == str(champion.version)
@@ -91,16 +94,16 @@ def test_as_of_cuts_the_history_and_a_rerun_gives_the_same_bytes(served_model, t
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "c.parquet"), forecast)
 
 
-def test_series_the_model_never_saw_are_forecast(served_model, make_series, tmp_path):
+def test_series_the_model_never_saw_are_forecast(served_model, synthetic_panel, tmp_path):
     data = tmp_path / "new.parquet"
-    make_series(["store-7", "store-8", "store-9"], 40, start="2024-03-01").to_parquet(data, index=False)
+    synthetic_panel(["store-7", "store-8", "store-9"], 40, start="2024-03-01").to_parquet(data, index=False)
     result = predict_batch(served_model.champion, data, tmp_path / "new-forecast.csv",
                            tracking_uri=served_model.tracking_uri)
     assert sorted(result.forecast["unique_id"].unique()) == ["store-7", "store-8", "store-9"]
     assert result.rows == 18 and result.forecast["y_hat"].notna().all()
 
 
-def _bad_inputs(served_model, make_series, folder: Path) -> dict[str, tuple[list[str], str]]:
+def _bad_inputs(served_model, synthetic_panel, folder: Path) -> dict[str, tuple[list[str], str]]:
     frame = served_model.frame
     no_target = folder / "no-target.csv"
     frame.drop(columns=["y"]).to_csv(no_target, index=False)
@@ -109,7 +112,7 @@ def _bad_inputs(served_model, make_series, folder: Path) -> dict[str, tuple[list
     corrupt = folder / "corrupt.parquet"
     corrupt.write_bytes(b"PAR1 this is not parquet")
     daily = folder / "daily.csv"
-    daily_frame = make_series(["s0"], 60)
+    daily_frame = synthetic_panel(["s0"], 60)
     daily_frame["ds"] = pd.date_range("2024-01-01", periods=60, freq="D")
     daily_frame.to_csv(daily, index=False)
     aware = folder / "aware.csv"
@@ -131,8 +134,8 @@ def _bad_inputs(served_model, make_series, folder: Path) -> dict[str, tuple[list
 
 @pytest.mark.parametrize("case", ["time-zone aware", "missing column", "too little history", "unknown model URI", "unregistered model",
                                   "unreadable file", "missing file", "other frequency", "history after as-of"])
-def test_bad_input_is_one_line_exit_2_and_nothing_written(served_model, make_series, tmp_path, capsys, case):
-    args, expected = _bad_inputs(served_model, make_series, tmp_path)[case]
+def test_bad_input_is_one_line_exit_2_and_nothing_written(served_model, synthetic_panel, tmp_path, capsys, case):
+    args, expected = _bad_inputs(served_model, synthetic_panel, tmp_path)[case]
     output = tmp_path / "out" / "forecast.parquet"
     model = [] if "--model" in args else ["--model", served_model.champion]
     code = main(["predict", *model, *args, "--output", str(output), "--tracking-uri", served_model.tracking_uri])
@@ -141,7 +144,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(served_model, make_ser
     assert err.strip().splitlines() == [err.strip()] and err.startswith("error: ") and expected in err
     assert not (tmp_path / "out").exists()  # not even the folder
 
-    run = _latest_batch_run(served_model)  # the attempt is on record, FAILED with its reason
+    run = _batch_run_writing(served_model, output)  # the attempt is on record, FAILED with its reason
     assert run.info.status == "FAILED"
     assert expected in run.data.tags["failure_reason"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import subprocess
@@ -275,10 +276,15 @@ def test_scheduler_survives_a_restart_and_a_failing_job_does_not_stop_another(se
 def test_run_once_now(served_model, tmp_path, capsys):
     state = tmp_path / "state"
     _add(served_model, state, name="nightly", output=str(tmp_path / "out" / "{name}-{as_of:%Y%m%d}.parquet"))
+    before = datetime.now(UTC).replace(microsecond=0)
     assert main(["schedule", "run", "nightly", "--state-dir", str(state)]) == 0
+    after = datetime.now(UTC)
     outcome = sched.RunHistory(state).last("nightly")
     assert outcome.status == "ok" and outcome.mlflow_run_id
-    today = datetime.now(UTC).strftime("%Y%m%d")
-    assert Path(outcome.output) == tmp_path / "out" / f"nightly-{today}.parquet"
+    # The output is named by the run's own as-of time (now, when it ran), not by today's date
+    # when the test checks: the two differ for a run that straddles UTC midnight.
+    as_of = datetime.fromisoformat(json.loads(Path(f"{outcome.output}.lineage.json").read_text())["as_of"])
+    assert before <= as_of <= after
+    assert Path(outcome.output) == tmp_path / "out" / f"nightly-{as_of:%Y%m%d}.parquet"
     assert len(pd.read_parquet(outcome.output)) == 12
     assert "schedule 'nightly': " in capsys.readouterr().out and " ok: " in outcome.describe()
