@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -101,6 +102,27 @@ def test_series_the_model_never_saw_are_forecast(served_model, synthetic_panel, 
                            tracking_uri=served_model.tracking_uri)
     assert sorted(result.forecast["unique_id"].unique()) == ["store-7", "store-8", "store-9"]
     assert result.rows == 18 and result.forecast["y_hat"].notna().all()
+
+
+def test_an_unseen_series_at_another_level_is_scaled_by_its_own_history(served_model, synthetic_panel, tmp_path):
+    """README: "a new series is scaled by its own history". Then a series the model never saw,
+    and the same series times 1,000 plus 50,000 (far above the trained levels of 100 and 200),
+    are the same input to the network, so their forecasts are that same affine map of each other
+    and the large one stays at its own level."""
+    small = synthetic_panel(["unseen"], 48, start="2024-03-01", seed=11)
+    large = small.assign(unique_id="unseen-large", y=small["y"] * 1000.0 + 50_000.0)
+    data, output = tmp_path / "unseen.csv", tmp_path / "forecast.csv"
+    pd.concat([small, large]).to_csv(data, index=False)
+    assert _predict(served_model, data, output) == 0
+
+    forecast = pd.read_csv(output)
+    y_small = forecast.loc[forecast["unique_id"] == "unseen", "y_hat"].to_numpy()
+    y_large = forecast.loc[forecast["unique_id"] == "unseen-large", "y_hat"].to_numpy()
+    assert len(y_small) == len(y_large) == 6
+    np.testing.assert_allclose(y_large, y_small * 1000.0 + 50_000.0, rtol=1e-6)
+    recent = large["y"].tail(24)
+    margin = recent.max() - recent.min()
+    assert (recent.min() - margin < y_large).all() and (y_large < recent.max() + margin).all(), y_large
 
 
 def _bad_inputs(served_model, synthetic_panel, folder: Path) -> dict[str, tuple[list[str], str]]:
