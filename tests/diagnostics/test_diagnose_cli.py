@@ -102,8 +102,9 @@ def test_lstm_model_gets_the_gradient_flow_and_is_told_gates_are_gru_only(regist
 def test_a_model_without_a_run_in_the_store_gets_a_new_diagnostics_run(registered, tmp_path):
     from forecasting.diagnostics.report import diagnose
 
+    version_files = registered.client().get_model_version_download_uri(NAME, registered.versions["gru"][0])
     local = Path(mlflow.artifacts.download_artifacts(
-        artifact_uri=registered.uri("gru"), dst_path=str(tmp_path / "model"), tracking_uri=registered.tracking_uri))
+        artifact_uri=version_files, dst_path=str(tmp_path / "model"), tracking_uri=registered.tracking_uri))
     other_store = f"sqlite:///{tmp_path / 'other' / 'mlflow.db'}"
     result = diagnose(str(local), registered.data_csv, tmp_path / "out", tracking_uri=other_store, probe_epochs=0)
     assert result.new_run and result.has_gates
