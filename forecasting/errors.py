@@ -47,3 +47,15 @@ class Busy(ForecastingError, RuntimeError):
     """
 
     exit_status = ExitStatus.BUSY
+
+def first_line(exc: BaseException, with_type: bool = False) -> str:
+    """The first line of ``exc``'s message, for one-line reports of an error from a library.
+
+    An empty message gives the exception's type name; ``with_type`` puts the type name in
+    front (``"KeyError: 'x'"``), for errors that are not the user's input.
+    """
+    text = str(exc).strip()
+    if not text:
+        return type(exc).__name__
+    line = text.splitlines()[0]
+    return f"{type(exc).__name__}: {line}" if with_type else line

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 
 # Set before anything imports TensorFlow or matplotlib.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Mapping, Sequence  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -17,42 +18,90 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 
-def make_long_frame(
-    n_series: int = 3,
+def make_panel(
+    series: int | Sequence[str] | Mapping[str, int] = 3,
     length: int = 24 * 14,
+    *,
     freq: str = "h",
     start: str = "2024-01-01",
     seed: int = 0,
+    level: float = 100.0,
+    amplitude: float = 5.0,
+    noise: float = 1.0,
     covariates: int = 0,
+    columns: tuple[str, str, str] = ("unique_id", "ds", "y"),
 ) -> pd.DataFrame:
-    """Long frame ``unique_id, ds, y[, x0, ...]``: a level, a daily cycle and noise per series.
+    """The suite's one synthetic panel: long format, per series a level, a daily cycle and noise.
 
-    Series are named ``s0, s1, ...`` and have distinct levels (100, 200, ...), so a value
-    identifies the series it came from.
+    Series ``i`` is ``level * (i + 1) + amplitude * sin(2 pi t / 24 h + i) + N(0, noise)`` at
+    ``t`` hours since its start, so a value tells which series it came from. Covariates
+    ``x0, x1, ...`` are standard normal noise.
+
+    Args:
+        series: how many (named ``s0, s1, ...``), their ids, or ids with a length each.
+        length: points per series, unless ``series`` gives each its own.
+        columns: the id, time and target column names.
     """
+    if isinstance(series, int):
+        series = [f"s{i}" for i in range(series)]
+    lengths = dict(series) if isinstance(series, Mapping) else dict.fromkeys(series, length)
+    id_col, time_col, target_col = columns
     rng = np.random.default_rng(seed)
-    times = pd.date_range(start, periods=length, freq=freq)
-    hours = (times - times[0]) / pd.Timedelta(hours=1)
     parts = []
-    for i in range(n_series):
-        daily = 5.0 * np.sin(2.0 * np.pi * np.asarray(hours) / 24.0 + i)
-        part = pd.DataFrame(
-            {
-                "unique_id": f"s{i}",
-                "ds": times,
-                "y": 100.0 * (i + 1) + daily + rng.normal(0.0, 1.0, length),
-            }
-        )
+    for i, (uid, n) in enumerate(lengths.items()):
+        times = pd.date_range(start, periods=n, freq=freq)
+        hours = np.asarray((times - times[0]) / pd.Timedelta(hours=1))
+        daily = amplitude * np.sin(2.0 * np.pi * hours / 24.0 + i)
+        part = pd.DataFrame({id_col: uid, time_col: times, target_col: level * (i + 1) + daily + rng.normal(0.0, noise, n)})
         for c in range(covariates):
-            part[f"x{c}"] = rng.normal(0.0, 1.0, length)
+            part[f"x{c}"] = rng.normal(0.0, 1.0, n)
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
 
 
-@pytest.fixture
-def synthetic_long_frame() -> Callable[..., pd.DataFrame]:
-    """Factory: ``synthetic_long_frame(n_series=3, length=336, freq="h", ...)``."""
-    return make_long_frame
+@pytest.fixture(scope="session")
+def synthetic_panel() -> Callable[..., pd.DataFrame]:
+    """:func:`make_panel`, for tests and fixtures: ``synthetic_panel(series, length, **kw)``."""
+    return make_panel
+
+
+# MLflow's URI variables as the suite found them, before any test or fixture changed them.
+_MLFLOW_URI_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+_ORIGINAL_URI_VARS = {name: os.environ.get(name) for name in _MLFLOW_URI_VARS}
+
+
+def _reset_mlflow() -> None:
+    """MLflow's process-wide URIs unset, its URI variables as the suite found them, no active run.
+
+    ``mlflow.set_tracking_uri`` (which the product's ``use_store`` calls) also exports
+    ``MLFLOW_TRACKING_URI``, and ``set_registry_uri`` exports ``MLFLOW_REGISTRY_URI``, which
+    ``set_registry_uri(None)`` leaves behind: without a reset, one test's store becomes the
+    next test's default and the store of its subprocesses.
+    """
+    mlflow = sys.modules.get("mlflow")  # nothing to undo where MLflow was never imported
+    if mlflow is not None:
+        while mlflow.active_run() is not None:
+            mlflow.end_run(status="KILLED")
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+    for name, value in _ORIGINAL_URI_VARS.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(autouse=True)
+def _mlflow_does_not_leak_between_tests():
+    yield
+    _reset_mlflow()
+
+
+@pytest.fixture(scope="session")
+def reset_mlflow() -> Callable[[], None]:
+    """For session- and module-scoped fixtures that write to a store of their own: call it
+    when done, so that the test which first needed them starts clean too."""
+    return _reset_mlflow
 
 
 @pytest.fixture
@@ -88,8 +137,6 @@ def _run_tiny_comparison(
     into a store under ``root``, registering ``model_name`` (@champion and @challenger).
     Every column besides id, time and target is a covariate. The process-wide MLflow URIs are
     reset afterwards."""
-    import mlflow
-
     from forecasting.config import build_config
     from forecasting.experiments.compare import run_comparison
 
@@ -107,8 +154,7 @@ def _run_tiny_comparison(
     try:
         result = run_comparison(cfg)
     finally:
-        mlflow.set_tracking_uri(None)
-        mlflow.set_registry_uri(None)
+        _reset_mlflow()
     return TinyComparison(data_csv, uri, cfg, result)
 
 

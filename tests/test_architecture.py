@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "data": set(),
     "layers": set(),
     "windowing": {"config", "data"},
-    "models": {"config", "layers", "windowing"},
+    "models": {"config", "data", "layers", "windowing"},
     "evaluation": {"config", "models", "windowing"},
     "packaging": {"config", "data", "layers", "models", "windowing"},
     "tracking": {"packaging"},

@@ -9,15 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from forecasting.data.bundled import is_bundled, load_bundled
+from forecasting.data.frequency import freq_name, parse_freq
 from forecasting.data.reading import read_table
-from forecasting.data.regularize import (
-    FillPolicy,
-    check_grid,
-    freq_name,
-    infer_frequency,
-    parse_freq,
-    regularize,
-)
+from forecasting.data.regularize import FillPolicy, check_grid, infer_frequency, regularize
 from forecasting.data.schema import ID, TARGET, TIME, Columns
 from forecasting.data.validation import to_canonical
 from forecasting.errors import DataError

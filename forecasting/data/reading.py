@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecasting.errors import DataError
+from forecasting.errors import DataError, first_line
 
 READERS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -35,11 +35,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path}: file is empty") from exc
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: cannot read {kind.upper()} file: {first}") from exc
+        raise DataError(f"{path}: cannot read {kind.upper()} file: {first_line(exc)}") from exc
     except Exception as exc:  # pyarrow raises its own error types for corrupt files
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: cannot read {kind.upper()} file: {first}") from exc
+        raise DataError(f"{path}: cannot read {kind.upper()} file: {first_line(exc)}") from exc
     if frame.empty:
         raise DataError(f"{path}: file has a header but no data rows")
     return frame

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from enum import StrEnum
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
+from forecasting.data.frequency import fixed_step, freq_name
 from forecasting.data.schema import ID, TARGET, TIME
 from forecasting.data.validation import ROW
 from forecasting.errors import DataError
@@ -23,27 +23,6 @@ class FillPolicy(StrEnum):
     INTERPOLATE = "interpolate"  # linear in time; edges take the nearest value
     FFILL = "ffill"  # carry the last observation forward; a leading gap takes the first
     DROP = "drop"  # leave gaps missing: windows that touch one are dropped
-
-
-def parse_freq(freq: str, source: str = "--freq") -> pd.DateOffset:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return to_offset(freq)
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"{source}: unknown frequency {freq!r} (examples: h, 15min, D, W, MS)") from exc
-
-
-def freq_name(offset: pd.DateOffset) -> str:
-    return offset.freqstr
-
-
-def _fixed_step(offset: pd.DateOffset) -> pd.Timedelta | None:
-    """The step as a Timedelta for fixed frequencies (h, min, D), None for calendar ones (MS)."""
-    try:
-        return pd.Timedelta(offset)
-    except (ValueError, TypeError):
-        return None
 
 
 def infer_frequency(frame: pd.DataFrame, source: str, time_col: str) -> pd.DateOffset:
@@ -85,7 +64,7 @@ def _calendar_guess(times: pd.DatetimeIndex, step: pd.Timedelta) -> str | None:
 
 def check_grid(frame: pd.DataFrame, offset: pd.DateOffset, source: str, time_col: str) -> None:
     """Every timestamp of a series must lie on the grid that starts at its first timestamp."""
-    step = _fixed_step(offset)
+    step = fixed_step(offset)
     first = frame.groupby(ID, sort=False)[TIME].transform("first")
     # Time-zone aware stamps are checked against the grid regularize() builds: daily steps
     # follow the local clock across a DST change, so they are not a fixed number of hours.

@@ -22,6 +22,7 @@ from mlflow.exceptions import MlflowException
 
 from forecasting.config import PipelineConfig
 from forecasting.data import ID, Columns, SeriesData, load_series
+from forecasting.data.frequency import fixed_step
 from forecasting.evaluation.backtest import Backtest, baseline_backtest, model_backtest
 from forecasting.evaluation.decision import Decision, decide
 from forecasting.experiments.auto import Choice, resolve
@@ -33,7 +34,6 @@ from forecasting.tracking import plots
 from forecasting.tracking.runs import flatten, sigterm_as_interrupt, tracked_run
 from forecasting.tracking.store import ensure_experiment, use_store
 from forecasting.windowing import WindowedData, make_windows
-from forecasting.windowing.dataset import step_of
 from forecasting.windowing.usable import LeftOut, left_out_frame, partition
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def prepare(cfg: PipelineConfig) -> Prepared:
     data = load_series(d.path, columns, freq=d.freq, fill=d.fill)
     period = cfg.rule.seasonal_period or seasonal_period(data.freq)
     lengths = data.frame.groupby(ID, sort=False).size()
-    cfg, choices = resolve(cfg, lengths, step_of(data.freq), period)
+    cfg, choices = resolve(cfg, lengths, fixed_step(data.freq), period)
     usable, left_out = partition(data, cfg.windowing, strict=d.strict)
     return Prepared(cfg, usable, make_windows(usable, cfg.windowing), period, choices, left_out)
 

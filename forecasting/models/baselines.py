@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from forecasting.data.frequency import fixed_step
+
 # Seasonal period by the frequency's step (M4 convention: 24 for hourly).
 _PERIODS = {
     pd.Timedelta(minutes=1): 1440,
@@ -24,9 +26,8 @@ _CALENDAR_PERIODS = {"W": 52, "M": 12, "Q": 4, "Y": 1, "A": 1}
 def seasonal_period(freq: str) -> int:
     """Season length for a pandas frequency string; 1 when no season is known."""
     offset = pd.tseries.frequencies.to_offset(freq)
-    try:
-        step = pd.Timedelta(offset)
-    except (ValueError, TypeError):
+    step = fixed_step(offset)
+    if step is None:
         base = offset.name.split("-")[0]
         if base in ("B", "C"):  # business days: a working week
             return 5

@@ -9,16 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from forecasting.errors import InputError
+from forecasting.errors import InputError, first_line
 from forecasting.packaging.layout import KERAS_ARTIFACT, STATE_ARTIFACT
 from forecasting.packaging.state import PackagedState
 
 MLMODEL = "MLmodel"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def artifact_path(model_dir: str | Path, name: str, source: str) -> Path:
@@ -34,7 +29,7 @@ def artifact_path(model_dir: str | Path, name: str, source: str) -> Path:
     try:
         flavors = Model.load(str(model_dir / MLMODEL)).flavors
     except (MlflowException, OSError, ValueError) as exc:
-        raise InputError(f"{source}: cannot read {model_dir / MLMODEL}: {_first_line(exc)}") from None
+        raise InputError(f"{source}: cannot read {model_dir / MLMODEL}: {first_line(exc)}") from None
     artifacts = (flavors.get("python_function") or {}).get("artifacts") or {}
     entry = artifacts.get(name)
     if not isinstance(entry, dict) or "path" not in entry or not (model_dir / entry["path"]).is_file():
@@ -69,4 +64,4 @@ def load_keras(path: str | Path, source: str | None = None):
     try:
         return keras.saving.load_model(path, compile=False)
     except Exception as exc:  # keras raises ValueError, OSError, zipfile errors...
-        raise InputError(f"{source or path}: cannot load {path.name}: {_first_line(exc)}") from None
+        raise InputError(f"{source or path}: cannot load {path.name}: {first_line(exc)}") from None

@@ -21,6 +21,7 @@ from forecasting.data.schema import SINGLE_SERIES_ID
 from forecasting.data.validation import ROW, to_canonical
 from forecasting.errors import DataError
 from forecasting.packaging.state import PackagedState
+from forecasting.windowing.inference import check_history
 
 log = logging.getLogger(__name__)
 
@@ -87,17 +88,7 @@ def prepare_history(
     kept = raw.iloc[np.sort(canonical[ROW].to_numpy()) - 1] if as_of is not None else raw
     data = load_series(kept, columns, freq=state.freq, fill=state.fill, name=source)
     cut = f" at or before {as_of}" if as_of is not None else ""
-    for uid, part in data.frame.groupby(ID, sort=False):
-        if len(part) < lookback:
-            raise DataError(
-                f"{source}: column {columns.target!r}: series {uid!r} has {len(part)} points{cut}, "
-                f"the model needs at least lookback = {lookback}"
-            )
-        last = part[[TARGET, *data.covariates]].tail(lookback)
-        if last.isna().to_numpy().any():
-            raise DataError(
-                f"{source}: column {columns.target!r}: series {uid!r} has gaps in its last {lookback} points{cut}"
-            )
+    check_history(data, lookback, cut, short_allowed=state.fallback is not None)
     frame = pd.DataFrame({columns.time: data.frame[TIME], columns.target: data.frame[TARGET]})
     if columns.id in raw.columns or data.frame[ID].ne(SINGLE_SERIES_ID).any():
         frame.insert(0, columns.id, data.frame[ID].astype(str))

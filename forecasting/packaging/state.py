@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 2  # written by this code
 SUPPORTED_VERSIONS = tuple(range(1, FORMAT_VERSION + 1))  # read by this code
 VERSION_FIELD = "format_version"
+ADDED_IN = {2: ("arch", "period", "fallback", "left_out")}  # the fields each version added
 
 
 class _Frozen(BaseModel):
@@ -163,6 +164,12 @@ class PackagedState(_Frozen):
             raise InputError(
                 f"{source}: packaged-model format version {version!r}, this forecasting reads "
                 f"format version {_listed(SUPPORTED_VERSIONS)}{hint}"
+            )
+        newer = sorted(name for v, names in ADDED_IN.items() if v > version for name in names if name in raw)
+        if newer:
+            raise InputError(
+                f"{source}: packaged-model format version {version}: unknown field {newer[0]!r} for that "
+                f"version (written by a newer forecasting? this one reads format version {_listed(SUPPORTED_VERSIONS)})"
             )
         fields = dict(raw, **{VERSION_FIELD: version})
         if isinstance(fields.get("columns"), dict):  # version 1 also listed the configured covariates here

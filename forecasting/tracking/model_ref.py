@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from forecasting.errors import InputError
+from forecasting.errors import first_line as _first_line
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +79,6 @@ def _registered(client, name: str, uri: str):
         if _not_found(exc):
             raise InputError(f"model URI {uri!r}: no registered model named {name!r} in this store") from None
         raise InputError(f"model URI {uri!r}: cannot read the model registry: {_first_line(exc)}") from None
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _aliases(registered) -> dict[str, str]:

@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
 from forecasting.data import ID, TARGET, TIME, SeriesData
+from forecasting.data.frequency import fixed_step
 from forecasting.windowing.calendar import calendar_feature_names, calendar_features
 from forecasting.windowing.scaling import fit_scaler, inverse_target, transform
 from forecasting.windowing.splits import SeriesSplit, WindowSpec, split_series
@@ -135,13 +136,6 @@ class WindowedData:
         return out
 
 
-def step_of(freq: str) -> pd.Timedelta | None:
-    try:
-        return pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
-    except (ValueError, TypeError):
-        return None
-
-
 def series_arrays(
     uid: str, part: pd.DataFrame, covariates: list[str], freq: str, split: SeriesSplit,
     scaler: StandardScaler | None = None,
@@ -151,7 +145,7 @@ def series_arrays(
     if scaler is None:
         scaler = fit_scaler(values[: split.train_end])
     times = pd.DatetimeIndex(part[TIME])
-    cal = calendar_features(times, step_of(freq))
+    cal = calendar_features(times, fixed_step(freq))
     features = np.concatenate([transform(scaler, values), cal], axis=1)
     return SeriesArrays(uid, times, values, features, cal, split, scaler)
 
@@ -201,7 +195,7 @@ def make_windows(data: SeriesData, spec: WindowSpec) -> WindowedData:
         for k in range(spec.n_folds):
             lo, hi = split.fold_bounds(k)
             cuts["test"].append(_cut(arr, origins_between(T, L, H, lo, hi, spec.step_backtest), spec, index, k))
-    names = calendar_feature_names(step_of(data.freq))
+    names = calendar_feature_names(fixed_step(data.freq))
     out = WindowedData(spec, data.freq, list(data.covariates), names, arrays)
     n_feat = out.n_features
     for name in SPLITS:

@@ -11,9 +11,9 @@ from pandas.tseries.frequencies import to_offset
 from sklearn.preprocessing import StandardScaler
 
 from forecasting.data import ID, TARGET, TIME, SeriesData
+from forecasting.data.frequency import fixed_step
 from forecasting.errors import DataError
 from forecasting.windowing.calendar import calendar_features
-from forecasting.windowing.dataset import step_of
 from forecasting.windowing.scaling import fit_scaler, transform
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,27 @@ class LatestWindows:
     future_times: list[pd.DatetimeIndex]
 
 
+def check_history(data: SeriesData, lookback: int, cut: str = "", short_allowed: bool = False) -> None:
+    """Every series needs ``lookback`` points without gaps at its end to forecast from.
+
+    With ``short_allowed`` a series with fewer points passes (a fallback baseline forecasts it).
+
+    Raises:
+        DataError: naming the first series that has too few points or a gap in its last
+            ``lookback``; ``cut`` (e.g. " at or before 2024-01-01") says which history was used.
+    """
+    for uid, part in data.frame.groupby(ID, sort=False):
+        where = f"{data.source}: column {data.columns.target!r}: series {uid!r}"
+        if len(part) < lookback:
+            if short_allowed:
+                continue
+            raise DataError(f"{where} has {len(part)} points{cut}, the model needs at least lookback = {lookback}")
+        if part[[TARGET, *data.covariates]].tail(lookback).isna().to_numpy().any():
+            raise DataError(
+                f"{where} has gaps in its last {lookback} points{cut} (use fill policy interpolate or ffill)"
+            )
+
+
 def latest_windows(
     data: SeriesData, lookback: int, horizon: int, scalers: dict[str, StandardScaler]
 ) -> LatestWindows:
@@ -35,22 +56,13 @@ def latest_windows(
     Series the model was trained on use their training scaler; a new series is scaled
     with a scaler fitted on the history given here (the model does not use series identity).
     """
+    check_history(data, lookback)
     offset = to_offset(data.freq)
-    step = step_of(data.freq)
+    step = fixed_step(data.freq)
     past, future, ids, used, times = [], [], [], [], []
     for uid, part in data.frame.groupby(ID, sort=False):
-        if len(part) < lookback:
-            raise DataError(
-                f"{data.source}: column {data.columns.target!r}: series {uid!r} has {len(part)} points, "
-                f"the model needs at least lookback = {lookback}"
-            )
         values = part[[TARGET, *data.covariates]].to_numpy(dtype=np.float64)
         last = values[-lookback:]
-        if np.isnan(last).any():
-            raise DataError(
-                f"{data.source}: column {data.columns.target!r}: series {uid!r} has gaps in its last "
-                f"{lookback} points (use fill policy interpolate or ffill)"
-            )
         scaler = scalers.get(uid)
         if scaler is None:
             log.info("series %r was not seen in training: scaling it by its own history", uid)

@@ -24,8 +24,8 @@ def assert_series_equal_by_time(data, expected: pd.DataFrame, columns=("y",)) ->
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_csv_and_parquet_load_to_canonical_long_format(tmp_path, synthetic_long_frame, suffix):
-    frame = synthetic_long_frame(n_series=3, length=48)
+def test_csv_and_parquet_load_to_canonical_long_format(tmp_path, synthetic_panel, suffix):
+    frame = synthetic_panel(3, 48)
     shuffled = frame.sample(frac=1.0, random_state=1)  # the file's order must not matter
     path = tmp_path / f"series{suffix}"
     shuffled.to_csv(path, index=False) if suffix == ".csv" else shuffled.to_parquet(path, index=False)
@@ -44,8 +44,8 @@ def test_csv_and_parquet_load_to_canonical_long_format(tmp_path, synthetic_long_
     assert list(data.frame.index) == list(range(len(frame)))
 
 
-def test_each_series_is_sorted_by_time(write_csv, synthetic_long_frame):
-    frame = synthetic_long_frame(n_series=2, length=30)
+def test_each_series_is_sorted_by_time(write_csv, synthetic_panel):
+    frame = synthetic_panel(2, 30)
     path = write_csv(frame.iloc[::-1])  # newest first
     data = load_series(path)
     for uid in data.ids:
@@ -54,8 +54,8 @@ def test_each_series_is_sorted_by_time(write_csv, synthetic_long_frame):
     assert_series_equal_by_time(data, frame)
 
 
-def test_overridden_column_names(write_csv, synthetic_long_frame):
-    frame = synthetic_long_frame(n_series=2, length=24)
+def test_overridden_column_names(write_csv, synthetic_panel):
+    frame = synthetic_panel(2, 24)
     user = frame.rename(columns={"unique_id": "store", "ds": "timestamp", "y": "sales"})
     user["price"] = 1.0
     data = load_series(write_csv(user), Columns(id="store", time="timestamp", target="sales"))
@@ -64,8 +64,8 @@ def test_overridden_column_names(write_csv, synthetic_long_frame):
     assert_series_equal_by_time(data, frame)
 
 
-def test_overridden_column_names_through_the_cli(write_csv, synthetic_long_frame, capsys):
-    frame = synthetic_long_frame(n_series=2, length=24)
+def test_overridden_column_names_through_the_cli(write_csv, synthetic_panel, capsys):
+    frame = synthetic_panel(2, 24)
     user = frame.rename(columns={"unique_id": "store", "ds": "timestamp", "y": "sales"})
     path = write_csv(user)
     argv = ["validate", "--data", str(path), "--id-col", "store", "--time-col", "timestamp", "--target", "sales"]

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -42,20 +41,9 @@ class Registered:
         return mlflow.MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
 
-def _series(length: int = 480, seed: int = 4) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    times = pd.date_range("2024-02-01", periods=length, freq="h")
-    hours = np.arange(length)
-    return pd.concat([
-        pd.DataFrame({"unique_id": uid, "ds": times,
-                      "y": 20.0 * (i + 1) + 4.0 * np.sin(2 * np.pi * hours / 24 + i) + rng.normal(0, 0.5, length)})
-        for i, uid in enumerate(["a", "b"])
-    ], ignore_index=True)
-
-
 @pytest.fixture(scope="module")
-def registered(tmp_path_factory, register_tiny_comparison) -> Registered:
-    frame = _series()
+def registered(tmp_path_factory, register_tiny_comparison, synthetic_panel) -> Registered:
+    frame = synthetic_panel(["a", "b"], 480, start="2024-02-01", seed=4, level=20.0, amplitude=4.0, noise=0.5)
     data_csv, uri = register_tiny_comparison(tmp_path_factory.mktemp("diagnose"), frame, "diagnose-tests", NAME,
                                              LOOKBACK, HORIZON, gru_impl="custom", seed=1)
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
@@ -114,14 +102,11 @@ def test_lstm_model_gets_the_gradient_flow_and_is_told_gates_are_gru_only(regist
 def test_a_model_without_a_run_in_the_store_gets_a_new_diagnostics_run(registered, tmp_path):
     from forecasting.diagnostics.report import diagnose
 
+    version_files = registered.client().get_model_version_download_uri(NAME, registered.versions["gru"][0])
     local = Path(mlflow.artifacts.download_artifacts(
-        artifact_uri=registered.uri("gru"), dst_path=str(tmp_path / "model"), tracking_uri=registered.tracking_uri))
+        artifact_uri=version_files, dst_path=str(tmp_path / "model"), tracking_uri=registered.tracking_uri))
     other_store = f"sqlite:///{tmp_path / 'other' / 'mlflow.db'}"
-    try:
-        result = diagnose(str(local), registered.data_csv, tmp_path / "out",
-                          tracking_uri=other_store, probe_epochs=0)
-    finally:
-        mlflow.set_tracking_uri(None)
+    result = diagnose(str(local), registered.data_csv, tmp_path / "out", tracking_uri=other_store, probe_epochs=0)
     assert result.new_run and result.has_gates
     client = mlflow.MlflowClient(tracking_uri=other_store)
     run = client.get_run(result.run_id)

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import mlflow  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 ID_COL, TIME_COL, TARGET_COL = "store", "timestamp", "sales"
@@ -30,21 +28,10 @@ MODEL_NAME = "experiments-test-forecaster"
 EXPERIMENT = "experiments-test"
 
 
-def hourly_sales(lengths: dict[str, int] = LENGTHS, seed: int = 7) -> pd.DataFrame:
-    """Long frame ``store, timestamp, sales``: level + daily cycle + noise, one level per store."""
-    rng = np.random.default_rng(seed)
-    parts = []
-    for i, (uid, n) in enumerate(lengths.items()):
-        times = pd.date_range("2024-03-01", periods=n, freq="h")
-        hour = np.arange(n)
-        daily = 8.0 * np.sin(2.0 * np.pi * hour / 24.0 + i)
-        sales = 50.0 * (i + 1) + daily + rng.normal(0.0, 1.5, n)
-        parts.append(pd.DataFrame({ID_COL: uid, TIME_COL: times, TARGET_COL: sales}))
-    return pd.concat(parts, ignore_index=True)
-
-
-def write_sales_csv(path: Path, lengths: dict[str, int] = LENGTHS) -> Path:
-    frame = hourly_sales(lengths)
+def write_sales_csv(path: Path, synthetic_panel, lengths: dict[str, int] = LENGTHS) -> Path:
+    """The sales file: hourly ``store, timestamp, sales``, level 50 per store, a daily cycle, noise."""
+    frame = synthetic_panel(lengths, start="2024-03-01", seed=7, level=50.0, amplitude=8.0, noise=1.5,
+                            columns=(ID_COL, TIME_COL, TARGET_COL))
     frame[TIME_COL] = frame[TIME_COL].dt.strftime("%Y-%m-%d %H:%M:%S")
     frame.to_csv(path, index=False)
     return path
@@ -86,37 +73,29 @@ class SharedComparison:
         return mlflow.MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
 
-def _reset_mlflow_uris() -> None:
-    """Forget any URI a test set, so the next one resolves its own (env var or default)."""
-    mlflow.set_tracking_uri(None)
-    mlflow.set_registry_uri(None)
-    while mlflow.active_run() is not None:
-        mlflow.end_run(status="KILLED")
-
-
 @pytest.fixture(scope="session")
-def comparison(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedComparison]:
+def comparison(tmp_path_factory: pytest.TempPathFactory, synthetic_panel, reset_mlflow) -> Iterator[SharedComparison]:
     """The one end-to-end comparison the suite inspects: result + store URI."""
     from forecasting.config import build_config
     from forecasting.experiments.compare import run_comparison
 
     folder = tmp_path_factory.mktemp("comparison")
-    data_path = write_sales_csv(folder / "sales.csv")
+    data_path = write_sales_csv(folder / "sales.csv", synthetic_panel)
     uri = sqlite_uri(folder / "store")
     cfg = build_config(small_config_tree(data_path, uri), "test config")
     try:
         result = run_comparison(cfg)
     finally:
-        _reset_mlflow_uris()
+        reset_mlflow()
     yield SharedComparison(result, cfg, uri, data_path, folder)
 
 
 @pytest.fixture
-def sales_csv(tmp_path: Path):
+def sales_csv(tmp_path: Path, synthetic_panel):
     """Factory: ``sales_csv(lengths=None, name="sales.csv")`` writes the synthetic file, returns its path."""
 
     def write(lengths: dict[str, int] | None = None, name: str = "sales.csv") -> Path:
-        return write_sales_csv(tmp_path / name, lengths or LENGTHS)
+        return write_sales_csv(tmp_path / name, synthetic_panel, lengths or LENGTHS)
 
     return write
 
@@ -133,6 +112,4 @@ def fresh_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
     uri = sqlite_uri(tmp_path / "store")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_REGISTRY_URI", uri)
-    _reset_mlflow_uris()
-    yield uri
-    _reset_mlflow_uris()
+    yield uri  # the suite's autouse fixture resets MLflow's process-wide URIs afterwards

@@ -1,6 +1,7 @@
-"""The registered champion, loaded the way a user would: in a fresh Python process by
-its alias, and through ``mlflow models predict``. Both must forecast the next H steps
-of every series, with the input file's column names."""
+"""The registered champion, loaded the way a user would: in a fresh Python process by its
+alias. It must forecast the next H steps of every series, with the input file's column names.
+(``mlflow models predict`` on a registered model is compared with ``forecast predict`` in
+tests/serving/test_engines.py.)"""
 
 from __future__ import annotations
 
@@ -95,21 +96,3 @@ def test_a_series_alone_gets_the_same_forecast(comparison, subprocess_forecasts)
     among_others = forecasts[forecasts[id_col] == "west"].reset_index(drop=True)
     assert list(alone[time_col]) == list(among_others[time_col])
     np.testing.assert_allclose(alone["y_hat"], among_others["y_hat"], rtol=1e-6)
-
-
-def test_mlflow_models_predict_cli_gives_the_same_forecasts(
-    comparison, champion_uri, subprocess_forecasts, tmp_path
-):
-    out = tmp_path / "out.json"
-    mlflow_bin = str(Path(sys.executable).with_name("mlflow"))
-    _run([mlflow_bin, "models", "predict", "-m", champion_uri, "-i", str(comparison.data_path), "-t", "csv",
-          "--env-manager", "local", "-o", str(out)], comparison.tracking_uri, tmp_path)
-    payload = json.loads(out.read_text())
-    cli = pd.DataFrame(payload["predictions"] if isinstance(payload, dict) else payload)
-    cli["timestamp"] = pd.to_datetime(cli["timestamp"])
-    expected, _ = subprocess_forecasts
-    id_col, time_col, _ = comparison.columns
-    assert list(cli.columns) == [id_col, time_col, "y_hat"]
-    assert list(cli[id_col]) == list(expected[id_col])
-    assert list(cli[time_col]) == list(expected[time_col])
-    np.testing.assert_allclose(cli["y_hat"], expected["y_hat"], rtol=1e-6)

@@ -18,9 +18,9 @@ LOOKBACK, HORIZON = 24, 6
 
 
 @pytest.fixture
-def trained_windows(synthetic_long_frame, tmp_path):
+def trained_windows(synthetic_panel, tmp_path):
     """Raw history with one covariate, its training windows, and the state as a packaged model reads it."""
-    raw = synthetic_long_frame(n_series=2, length=24 * 12, covariates=1, seed=4)
+    raw = synthetic_panel(2, 24 * 12, covariates=1, seed=4)
     raw["x0"] = 30.0 + 4.0 * raw["x0"]  # a covariate at its own level and scale
     data = load_series(raw, Columns())
     windowed = make_windows(data, WindowSpec(LOOKBACK, HORIZON, n_folds=2))

@@ -63,8 +63,8 @@ def test_saved_state_has_the_version_and_reads_back_equal(tmp_path):
     assert PackagedState.load(saved) == state
 
 
-def test_state_from_training_carries_the_windowing_and_every_scaler(synthetic_long_frame, tmp_path):
-    data = load_series(synthetic_long_frame(n_series=2, length=24 * 10, covariates=1), Columns())
+def test_state_from_training_carries_the_windowing_and_every_scaler(synthetic_panel, tmp_path):
+    data = load_series(synthetic_panel(2, 24 * 10, covariates=1), Columns())
     windowed = make_windows(data, WindowSpec(24, 6, n_folds=1))
     state = PackagedState.from_training(data, windowed, "lstm", "n/a")
     assert (state.lookback, state.horizon, state.covariates) == (24, 6, ("x0",))

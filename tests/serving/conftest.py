@@ -16,7 +16,6 @@ import sys  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
@@ -45,26 +44,10 @@ class ServedModel:
         return env
 
 
-def hourly_series(ids: list[str], length: int, start: str = "2024-01-01", seed: int = 0) -> pd.DataFrame:
-    """Long frame ``unique_id, ds, y``: a level per series, a daily cycle and noise."""
-    rng = np.random.default_rng(seed)
-    times = pd.date_range(start, periods=length, freq="h")
-    hours = np.arange(length)
-    parts = [
-        pd.DataFrame({
-            "unique_id": uid,
-            "ds": times,
-            "y": 100.0 * (i + 1) + 5.0 * np.sin(2 * np.pi * hours / 24 + i) + rng.normal(0, 1, length),
-        })
-        for i, uid in enumerate(ids)
-    ]
-    return pd.concat(parts, ignore_index=True)
-
-
 @pytest.fixture(scope="session")
-def served_model(tmp_path_factory, register_tiny_comparison) -> ServedModel:
+def served_model(tmp_path_factory, register_tiny_comparison, synthetic_panel) -> ServedModel:
     root = tmp_path_factory.mktemp("served-model")
-    frame = hourly_series(["s0", "s1"], 600, seed=3)
+    frame = synthetic_panel(["s0", "s1"], 600, seed=3)
     data_csv, uri = register_tiny_comparison(root, frame, "serving-tests", MODEL_NAME, LOOKBACK, HORIZON,
                                              gru_impl="keras")
     return ServedModel(root, uri, MODEL_NAME, data_csv, frame)
@@ -76,12 +59,6 @@ def run_forecast(args: list[str], env: dict[str, str], cwd: Path, timeout: float
         [sys.executable, "-m", "forecasting", *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
     )
-
-
-@pytest.fixture(scope="session")
-def make_series():
-    """Factory: ``make_series(["a", "b"], length, start="2024-01-01", seed=0)``."""
-    return hourly_series
 
 
 @pytest.fixture(scope="session")

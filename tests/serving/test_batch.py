@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -27,10 +28,13 @@ def _client(served_model) -> mlflow.MlflowClient:
     return mlflow.MlflowClient(tracking_uri=served_model.tracking_uri, registry_uri=served_model.tracking_uri)
 
 
-def _latest_batch_run(served_model):
+def _batch_run_writing(served_model, output: Path):
+    """The one prediction run whose ``output`` param is ``output`` (each test writes its own path)."""
     client = _client(served_model)
     experiment = client.get_experiment_by_name(EXPERIMENT)
-    return client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"], max_results=1)[0]
+    runs = client.search_runs([experiment.experiment_id], f"params.output = '{output}'")
+    assert len(runs) == 1, [r.info.run_id for r in runs]
+    return runs[0]
 
 
 def _sha256(path: Path) -> str:
@@ -63,8 +67,8 @@ def test_predict_writes_next_steps_lineage_and_a_run(served_model, tmp_path, cap
     assert lineage["package_version"] == forecasting.__version__
     assert datetime.fromisoformat(lineage["created_at"]).tzinfo is not None
 
-    run = _latest_batch_run(served_model)
-    assert run.info.run_id == lineage["batch_run_id"] and run.info.status == "FINISHED"
+    run = _client(served_model).get_run(lineage["batch_run_id"])
+    assert run.info.status == "FINISHED" and run.data.params["output"] == str(output)
     assert run.data.metrics["rows"] == 12
     assert run.data.params["model_uri"] == served_model.champion
     assert run.data.tags["lineage.model_version"] == str(champion.version)
@@ -91,16 +95,37 @@ def test_as_of_cuts_the_history_and_a_rerun_gives_the_same_bytes(served_model, t
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "c.parquet"), forecast)
 
 
-def test_series_the_model_never_saw_are_forecast(served_model, make_series, tmp_path):
+def test_series_the_model_never_saw_are_forecast(served_model, synthetic_panel, tmp_path):
     data = tmp_path / "new.parquet"
-    make_series(["store-7", "store-8", "store-9"], 40, start="2024-03-01").to_parquet(data, index=False)
+    synthetic_panel(["store-7", "store-8", "store-9"], 40, start="2024-03-01").to_parquet(data, index=False)
     result = predict_batch(served_model.champion, data, tmp_path / "new-forecast.csv",
                            tracking_uri=served_model.tracking_uri)
     assert sorted(result.forecast["unique_id"].unique()) == ["store-7", "store-8", "store-9"]
     assert result.rows == 18 and result.forecast["y_hat"].notna().all()
 
 
-def _bad_inputs(served_model, make_series, folder: Path) -> dict[str, tuple[list[str], str]]:
+def test_an_unseen_series_at_another_level_is_scaled_by_its_own_history(served_model, synthetic_panel, tmp_path):
+    """README: "a new series is scaled by its own history". Then a series the model never saw,
+    and the same series times 1,000 plus 50,000 (far above the trained levels of 100 and 200),
+    are the same input to the network, so their forecasts are that same affine map of each other
+    and the large one stays at its own level."""
+    small = synthetic_panel(["unseen"], 48, start="2024-03-01", seed=11)
+    large = small.assign(unique_id="unseen-large", y=small["y"] * 1000.0 + 50_000.0)
+    data, output = tmp_path / "unseen.csv", tmp_path / "forecast.csv"
+    pd.concat([small, large]).to_csv(data, index=False)
+    assert _predict(served_model, data, output) == 0
+
+    forecast = pd.read_csv(output)
+    y_small = forecast.loc[forecast["unique_id"] == "unseen", "y_hat"].to_numpy()
+    y_large = forecast.loc[forecast["unique_id"] == "unseen-large", "y_hat"].to_numpy()
+    assert len(y_small) == len(y_large) == 6
+    np.testing.assert_allclose(y_large, y_small * 1000.0 + 50_000.0, rtol=1e-6)
+    recent = large["y"].tail(24)
+    margin = recent.max() - recent.min()
+    assert (recent.min() - margin < y_large).all() and (y_large < recent.max() + margin).all(), y_large
+
+
+def _bad_inputs(served_model, synthetic_panel, folder: Path) -> dict[str, tuple[list[str], str]]:
     frame = served_model.frame
     no_target = folder / "no-target.csv"
     frame.drop(columns=["y"]).to_csv(no_target, index=False)
@@ -109,7 +134,7 @@ def _bad_inputs(served_model, make_series, folder: Path) -> dict[str, tuple[list
     corrupt = folder / "corrupt.parquet"
     corrupt.write_bytes(b"PAR1 this is not parquet")
     daily = folder / "daily.csv"
-    daily_frame = make_series(["s0"], 60)
+    daily_frame = synthetic_panel(["s0"], 60)
     daily_frame["ds"] = pd.date_range("2024-01-01", periods=60, freq="D")
     daily_frame.to_csv(daily, index=False)
     aware = folder / "aware.csv"
@@ -131,8 +156,8 @@ def _bad_inputs(served_model, make_series, folder: Path) -> dict[str, tuple[list
 
 @pytest.mark.parametrize("case", ["time-zone aware", "missing column", "too little history", "unknown model URI", "unregistered model",
                                   "unreadable file", "missing file", "other frequency", "history after as-of"])
-def test_bad_input_is_one_line_exit_2_and_nothing_written(served_model, make_series, tmp_path, capsys, case):
-    args, expected = _bad_inputs(served_model, make_series, tmp_path)[case]
+def test_bad_input_is_one_line_exit_2_and_nothing_written(served_model, synthetic_panel, tmp_path, capsys, case):
+    args, expected = _bad_inputs(served_model, synthetic_panel, tmp_path)[case]
     output = tmp_path / "out" / "forecast.parquet"
     model = [] if "--model" in args else ["--model", served_model.champion]
     code = main(["predict", *model, *args, "--output", str(output), "--tracking-uri", served_model.tracking_uri])
@@ -141,7 +166,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(served_model, make_ser
     assert err.strip().splitlines() == [err.strip()] and err.startswith("error: ") and expected in err
     assert not (tmp_path / "out").exists()  # not even the folder
 
-    run = _latest_batch_run(served_model)  # the attempt is on record, FAILED with its reason
+    run = _batch_run_writing(served_model, output)  # the attempt is on record, FAILED with its reason
     assert run.info.status == "FAILED"
     assert expected in run.data.tags["failure_reason"]
 

@@ -16,6 +16,7 @@ import pytest
 from forecasting.serving.batch import predict_batch
 
 
+@pytest.mark.slow
 def test_mlflow_models_predict_gives_the_same_forecasts(served_model, tmp_path):
     ours = predict_batch(served_model.champion, served_model.data_csv, tmp_path / "ours.csv",
                          tracking_uri=served_model.tracking_uri).forecast
@@ -37,10 +38,10 @@ def test_mlflow_models_predict_gives_the_same_forecasts(served_model, tmp_path):
 
 
 @pytest.mark.slow
-def test_spark_engine_writes_the_same_file_as_the_local_engine(served_model, make_series, tmp_path, monkeypatch):
+def test_spark_engine_writes_the_same_file_as_the_local_engine(served_model, synthetic_panel, tmp_path, monkeypatch):
     monkeypatch.delenv("PYSPARK_PYTHON", raising=False)  # the engine must point Spark at this interpreter
     # Trained series and series the model never saw, cut at an as-of time: five Spark groups.
-    frame = pd.concat([served_model.frame, make_series(["new-a", "new-b", "new-c"], 60, start="2024-01-21")])
+    frame = pd.concat([served_model.frame, synthetic_panel(["new-a", "new-b", "new-c"], 60, start="2024-01-21")])
     data = tmp_path / "history.parquet"
     frame.to_parquet(data, index=False)
     as_of = "2024-01-24 12:00"

@@ -43,7 +43,8 @@ def test_run_uri_and_logged_model_id_find_the_registered_version(served_model, r
     assert (by_id.run_id, by_id.version) == (champion.run_id, str(champion.version))
 
 
-def test_local_folder_and_its_metadata(served_model, tmp_path):
+def test_local_folder_and_its_metadata(served_model, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", served_model.tracking_uri)  # fetch_model downloads from it
     ref = resolve_model(served_model.champion, served_model.tracking_uri)
     folder = fetch_model(ref, tmp_path / "model")
     local = resolve_model(str(folder))

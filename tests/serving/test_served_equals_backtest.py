@@ -57,8 +57,8 @@ class Trained:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, make_series, run_tiny_comparison) -> Trained:
-    frame = make_series(["s0", "s1"], 400, seed=5)
+def trained(tmp_path_factory, synthetic_panel, run_tiny_comparison) -> Trained:
+    frame = synthetic_panel(["s0", "s1"], 400, seed=5)
     rng = np.random.default_rng(11)
     frame["promo"] = 50.0 + 10.0 * rng.normal(size=len(frame))  # a covariate at its own level and scale
     # No skip connection: with the seasonal skip a one-epoch model's forecast is nearly the

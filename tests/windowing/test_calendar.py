@@ -67,8 +67,8 @@ def test_time_zone_aware_stamps_use_the_local_clock():
 
 
 @pytest.mark.parametrize("freq", ["h", "D"])
-def test_future_inputs_are_the_calendar_of_the_target_steps(synthetic_long_frame, freq):
-    data = load_series(synthetic_long_frame(n_series=2, length=400, freq=freq), name="t")
+def test_future_inputs_are_the_calendar_of_the_target_steps(synthetic_panel, freq):
+    data = load_series(synthetic_panel(2, 400, freq=freq), name="t")
     wd = make_windows(data, WindowSpec(lookback=16, horizon=5))
     names = wd.calendar_names
     K = len(names)

@@ -69,9 +69,9 @@ def test_complete_flags_windows_touching_a_missing_value():
 
 
 @pytest.fixture
-def panel(synthetic_long_frame):
+def panel(synthetic_panel):
     """Three hourly series of different lengths (distinct levels) with one covariate."""
-    frame = synthetic_long_frame(n_series=3, length=336, covariates=1)
+    frame = synthetic_panel(3, 336, covariates=1)
     frame = frame[~((frame["unique_id"] == "s1") & (frame.index % 336 >= 300))]  # s1 is shorter
     return load_series(frame, name="panel")
 
@@ -79,9 +79,9 @@ def panel(synthetic_long_frame):
 SPEC = WindowSpec(lookback=24, horizon=6, stride=1, val_fraction=0.1, test_fraction=0.2, n_folds=3)
 
 
-def test_split_sizes_hand_computed(synthetic_long_frame):
+def test_split_sizes_hand_computed(synthetic_panel):
     """336 points, L=24, H=6: test 68 = ceil(67.2), val 34, train_end 234, folds of 22 (last 24)."""
-    data = load_series(synthetic_long_frame(n_series=3, length=336), name="t")
+    data = load_series(synthetic_panel(3, 336), name="t")
     wd = make_windows(data, SPEC)
     split = wd.series[0].split
     assert (split.train_end, split.val_end, split.cutoffs) == (234, 268, (268, 290, 312))
@@ -167,8 +167,8 @@ def test_shapes_and_feature_layout(panel):
     assert set(wd.splits["test"].fold) == {0, 1, 2}
 
 
-def test_drop_policy_skips_windows_that_touch_a_gap(synthetic_long_frame):
-    frame = synthetic_long_frame(n_series=1, length=200)
+def test_drop_policy_skips_windows_that_touch_a_gap(synthetic_panel):
+    frame = synthetic_panel(1, 200)
     frame.loc[50, "y"] = np.nan
     spec = WindowSpec(lookback=10, horizon=4)
     kept = make_windows(load_series(frame, fill="drop", name="t"), spec)
@@ -184,8 +184,8 @@ def test_drop_policy_skips_windows_that_touch_a_gap(synthetic_long_frame):
 # --- tf.data -----------------------------------------------------------------------------------
 
 
-def test_dataset_shuffles_only_when_asked(synthetic_long_frame):
-    data = load_series(synthetic_long_frame(n_series=2, length=150), name="t")
+def test_dataset_shuffles_only_when_asked(synthetic_panel):
+    data = load_series(synthetic_panel(2, 150), name="t")
     wd = make_windows(data, WindowSpec(lookback=8, horizon=2))
     train = wd.splits["train"]
 
@@ -208,8 +208,8 @@ def test_dataset_shuffles_only_when_asked(synthetic_long_frame):
         assert any(np.array_equal(train.past[m], s_past[r]) for m in match)
 
 
-def test_dataset_batches(synthetic_long_frame):
-    data = load_series(synthetic_long_frame(n_series=1, length=150), name="t")
+def test_dataset_batches(synthetic_panel):
+    data = load_series(synthetic_panel(1, 150), name="t")
     val = make_windows(data, WindowSpec(lookback=8, horizon=2)).splits["val"]
     sizes = [len(y) for _, y in val.dataset(batch_size=4)]
     assert sum(sizes) == len(val) and all(s == 4 for s in sizes[:-1])

@@ -19,9 +19,9 @@ import time
 from datetime import UTC
 from pathlib import Path
 
+from forecasting.errors import first_line
 from forecasting.exit_status import ExitStatus
 from forecasting.serving.schedule.history import RunHistory
-from forecasting.serving.schedule.job import one_line
 from forecasting.serving.schedule.lock import exclusive
 from forecasting.serving.schedule.state import LOG_FILE, state_dir
 from forecasting.serving.schedule.store import JOB_DEFAULTS, job_store
@@ -99,7 +99,7 @@ def _listener(history: RunHistory):
         elif event.code == EVENT_JOB_MAX_INSTANCES:
             log.warning("schedule %r: previous run still going, this run is skipped", event.job_id)
         elif event.code == EVENT_JOB_ERROR:
-            log.error("schedule %r: job raised %s", event.job_id, one_line(event.exception))
+            log.error("schedule %r: job raised %s", event.job_id, first_line(event.exception, with_type=True))
 
     return on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES
 

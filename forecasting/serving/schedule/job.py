@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from forecasting.errors import InputError
+from forecasting.errors import InputError, first_line
 from forecasting.serving.schedule.cron import nominal_run_time, parse_cron, parse_timezone
 from forecasting.serving.schedule.history import Outcome, RunHistory
 from forecasting.serving.schedule.state import state_dir
@@ -19,11 +19,6 @@ from forecasting.serving.schedule.store import get_schedule
 from forecasting.serving.schedule.templates import render_output
 
 log = logging.getLogger(__name__)
-
-
-def one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def run_job(
@@ -61,11 +56,11 @@ def run_job(
     except Exception as exc:  # the template could not be filled in: no batch run was started
         error = exc
     except BaseException as exc:  # interrupted: record it, then let the interruption through
-        history.finish(row, "interrupted", error=one_line(exc))
+        history.finish(row, "interrupted", error=first_line(exc))
         raise
     if error is not None:
         bad_input = isinstance(error, InputError) and str(error).strip()
-        reason = str(error).strip().splitlines()[0] if bad_input else one_line(error)
+        reason = first_line(error, with_type=not bad_input)
         history.finish(row, "failed", error=reason, mlflow_run_id=attempt.run_id if attempt else None)
         if bad_input:
             log.error("schedule %r failed: %s", name, reason)

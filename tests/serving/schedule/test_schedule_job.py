@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,11 +19,16 @@ def test_run_once_now(served_model, tmp_path, capsys):
     add_schedule("nightly", "0 6 * * *", served_model.champion, served_model.data_csv,
                  str(tmp_path / "out" / "{name}-{as_of:%Y%m%d}.parquet"),
                  tracking_uri=served_model.tracking_uri, folder=state)
+    before = datetime.now(UTC).replace(microsecond=0)
     assert main(["schedule", "run", "nightly", "--state-dir", str(state)]) == 0
+    after = datetime.now(UTC)
     outcome = RunHistory(state).last("nightly")
     assert outcome.status == "ok" and outcome.mlflow_run_id
-    today = datetime.now(UTC).strftime("%Y%m%d")
-    assert Path(outcome.output) == tmp_path / "out" / f"nightly-{today}.parquet"
+    # The output is named by the run's own as-of time (now, when it ran), not by today's date
+    # when the test checks: the two differ for a run that straddles UTC midnight.
+    as_of = datetime.fromisoformat(json.loads(Path(f"{outcome.output}.lineage.json").read_text())["as_of"])
+    assert before <= as_of <= after
+    assert Path(outcome.output) == tmp_path / "out" / f"nightly-{as_of:%Y%m%d}.parquet"
     assert len(pd.read_parquet(outcome.output)) == 12
     assert "schedule 'nightly': " in capsys.readouterr().out and " ok: " in outcome.describe()
 
