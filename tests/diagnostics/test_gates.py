@@ -71,7 +71,7 @@ def test_an_lstm_has_no_gates_to_read():
 @pytest.mark.parametrize(("cell", "impl", "n_gru"), [
     ("gru", "custom", 2), ("gru", "cell", 2), ("gru", "keras", 2), ("lstm", "custom", 0)])
 def test_finds_the_recurrent_stack_of_a_forecaster_and_what_each_layer_reads(cell, impl, n_gru):
-    model = build_forecaster(ModelSpec(cell=cell, gru_impl=impl, units=6, layers=2), 12, 3, 4, 2)
+    model = build_forecaster(cell, ModelSpec(arch="pointwise", gru_impl=impl, units=6, layers=2), 12, 3, 4, 2)
     recurrent = recurrent_layers(model)
     assert [layer.name for layer in recurrent] == [f"{cell}_0", f"{cell}_1"]
     assert len(gru_layers(model)) == n_gru
