@@ -83,7 +83,7 @@ def _probe_windows(data, lookback: int, horizon: int, limit: int, seed: int):
     from forecasting.windowing import WindowSpec, make_windows
 
     try:
-        train = make_windows(data, WindowSpec(lookback, horizon)).splits["train"]
+        train = make_windows(data, WindowSpec(lookback=lookback, horizon=horizon)).splits["train"]
     except (ConfigError, DataError) as exc:
         log.info("no probe training windows: %s", exc)
         return None
