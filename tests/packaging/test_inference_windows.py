@@ -23,7 +23,7 @@ def trained_windows(synthetic_panel, tmp_path):
     raw = synthetic_panel(2, 24 * 12, covariates=1, seed=4)
     raw["x0"] = 30.0 + 4.0 * raw["x0"]  # a covariate at its own level and scale
     data = load_series(raw, Columns())
-    windowed = make_windows(data, WindowSpec(LOOKBACK, HORIZON, n_folds=2))
+    windowed = make_windows(data, WindowSpec(lookback=LOOKBACK, horizon=HORIZON, n_folds=2))
     saved = PackagedState.from_training(data, windowed, "gru", "custom").save(tmp_path / "preprocessing.json")
     return raw, windowed, PackagedState.load(saved)
 

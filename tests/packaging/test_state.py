@@ -65,7 +65,7 @@ def test_saved_state_has_the_version_and_reads_back_equal(tmp_path):
 
 def test_state_from_training_carries_the_windowing_and_every_scaler(synthetic_panel, tmp_path):
     data = load_series(synthetic_panel(2, 24 * 10, covariates=1), Columns())
-    windowed = make_windows(data, WindowSpec(24, 6, n_folds=1))
+    windowed = make_windows(data, WindowSpec(lookback=24, horizon=6, n_folds=1))
     state = PackagedState.from_training(data, windowed, "lstm", "n/a")
     assert (state.lookback, state.horizon, state.covariates) == (24, 6, ("x0",))
     assert list(state.calendar) == windowed.calendar_names and list(state.scalers) == windowed.ids
