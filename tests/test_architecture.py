@@ -33,8 +33,11 @@ ALLOWED: dict[str, set[str]] = {
     "diagnostics": {"config", "data", "layers", "models", "packaging", "tracking", "windowing"},
     "cli": {"*"},
 }
+# Jobs the scheduler runs that need a comparison (retraining, monitoring) sit above both the
+# experiments and serving; the package appears with the first such job.
+ALLOWED["jobs"] = set(ALLOWED) - {"cli"}
 # Benchmarks sit at the top, under the CLI only: they may import every product layer.
-ALLOWED["benchmarks"] = set(ALLOWED) - {"benchmarks", "cli"}
+ALLOWED["benchmarks"] = set(ALLOWED) - {"benchmarks", "cli", "jobs"}
 
 # Arrows that must never appear, whatever the table above says (it may be edited for a new
 # arrow; these name the reason why not).
@@ -44,6 +47,10 @@ NEVER: dict[tuple[str, str], str] = {
     ("packaging", "serving"): "the packaged format sits below serving",
     ("packaging", "diagnostics"): "the packaged format sits below diagnostics",
     ("packaging", "experiments"): "the packaged format sits below the experiments",
+    ("serving", "experiments"): "serving scores packaged models; a job that retrains belongs in jobs",
+    ("experiments", "serving"): "a comparison never schedules or serves; jobs joins the two",
+    ("serving", "jobs"): "jobs sit above serving",
+    ("experiments", "jobs"): "jobs sit above the experiments",
 }
 
 
