@@ -40,6 +40,8 @@ def register(subparsers) -> None:
         required = flag == "--horizon"
         default_text = "" if required else f" (default {config_default(key)})"
         p.add_argument(flag, type=kind, default=None, required=required, help=text + default_text)
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="any other config key, e.g. --set model.dropout=0.5 (see pipelines/demo.yaml)")
     p.add_argument("--strict", action="store_true", default=None,
                    help="refuse the data if any series is too short, instead of leaving it to the best baseline")
     p.set_defaults(func=run, needs_tensorflow=True)
@@ -66,4 +68,4 @@ def run(args) -> int:
     from forecasting.cli.run import execute
     from forecasting.config import build_config
 
-    return execute(build_config(config_tree(args), "command line"))
+    return execute(build_config(config_tree(args), "command line", args.overrides))
