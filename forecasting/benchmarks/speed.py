@@ -28,11 +28,17 @@ from forecasting.layers import GRU, GRUCell
 
 log = logging.getLogger(__name__)
 
-# (batch, steps, inputs, units): the product's typical training shapes.
+# (batch, steps, inputs, units): the product's typical training shapes. The first three are
+# pointwise recurrences over the lookback; the last two are the default segment model's
+# encoder (forecasting.models.segment), which reads L/w segment embeddings of width U:
+# ETTh1 (L 96, w 24, U 256) and an hourly panel (L 336, w 24, U 128). The whole forecaster
+# at those shapes is `forecast benchmark model`.
 DEFAULT_SHAPES: tuple[tuple[int, int, int, int], ...] = (
     (256, 64, 8, 64),
     (64, 168, 8, 128),
     (256, 48, 1, 256),
+    (256, 4, 256, 256),
+    (256, 14, 128, 128),
 )
 QUICK_SHAPES: tuple[tuple[int, int, int, int], ...] = ((8, 6, 3, 4),)
 REFERENCE = "keras_gru"  # what ratios and parity are measured against

@@ -1,4 +1,4 @@
-"""`forecast benchmark PART`: speed, windowing and accuracy benchmarks (``forecasting.benchmarks``).
+"""`forecast benchmark PART`: speed, model, windowing and accuracy benchmarks (``forecasting.benchmarks``).
 
 Every part prints its Markdown table and logs it, with a JSON file, to the MLflow experiment
 ``benchmarks``; files are kept only in ``--out DIR``. Bare ``forecast benchmark`` lists the parts.
@@ -26,6 +26,20 @@ def _shape(text: str) -> tuple[int, int, int, int]:
     return shape
 
 
+def _model_shape(text: str) -> tuple[int, int, int, int, int, int]:
+    parts = text.split(",")
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        shape = ()
+    if len(shape) != 6 or min(shape) < 1 or shape[2] > shape[1]:
+        raise argparse.ArgumentTypeError(
+            "a model shape is six positive integers B,L,W,H,U,F (batch, lookback, segment, "
+            f"horizon, units, features) with the segment at most the lookback, received: {text!r}"
+        )
+    return shape
+
+
 def _output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out",
@@ -38,7 +52,7 @@ def _output_options(p: argparse.ArgumentParser) -> None:
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "benchmark",
-        help="speed, windowing and accuracy benchmarks (forecast benchmark PART)",
+        help="speed, model, windowing and accuracy benchmarks (forecast benchmark PART)",
         description=(
             "Benchmarks of this product on this machine. Each part prints a Markdown table and "
             "logs it with a JSON file to the MLflow experiment 'benchmarks'; files are kept "
@@ -62,7 +76,8 @@ def register(subparsers) -> None:
         nargs="+",
         type=_shape,
         metavar="B,T,D,H",
-        help="batch,steps,inputs,units (default: 256,64,8,64 64,168,8,128 256,48,1,256)",
+        help="batch,steps,inputs,units (default: 256,64,8,64 64,168,8,128 256,48,1,256 "
+        "256,4,256,256 256,14,128,128; the last two are the segment model's encoder)",
     )
     speed.add_argument("--repeats", type=int, default=10, help="timed repeats (default 10)")
     speed.add_argument("--quick", action="store_true", help="tiny shapes, one repeat")
@@ -73,6 +88,29 @@ def register(subparsers) -> None:
     )
     _output_options(speed)
     speed.set_defaults(func=run_speed, needs_tensorflow=True)
+
+    model = parts.add_parser(
+        "model",
+        help="the segment forecaster's training step: GRU (ours, keras) vs LSTM of the same width",
+        description=(
+            "model.train_on_batch (Adam, MAE) and model.predict_on_batch of the whole default "
+            "segment forecaster with our GRU, keras.layers.GRU and keras.layers.LSTM of the same "
+            "width at the same shapes, side by side, with the ratios LSTM / GRU (above 1: the "
+            "GRU is the cheaper, as the rule assumes) and keras GRU / our GRU."
+        ),
+    )
+    model.add_argument(
+        "--shapes",
+        nargs="+",
+        type=_model_shape,
+        metavar="B,L,W,H,U,F",
+        help="batch,lookback,segment,horizon,units,features (default: 256,96,24,96,256,1 "
+        "256,336,24,48,128,1 256,104,26,13,64,1: ETTh1, an hourly and a weekly panel)",
+    )
+    model.add_argument("--repeats", type=int, default=10, help="timed repeats (default 10)")
+    model.add_argument("--quick", action="store_true", help="tiny shapes, one repeat")
+    _output_options(model)
+    model.set_defaults(func=run_model, needs_tensorflow=True)
 
     windowing = parts.add_parser(
         "windowing",
@@ -159,6 +197,16 @@ def run_speed(args) -> int:
     from forecasting.benchmarks.speed import benchmark_speed
 
     report = benchmark_speed(shapes=args.shapes, repeats=args.repeats, quick=args.quick, xla=args.xla)
+    return _publish(report, args)
+
+
+def run_model(args) -> int:
+    if args.repeats < 1:
+        raise ConfigError(f"--repeats must be a positive integer, received: {args.repeats}")
+    from forecasting.benchmarks.model_speed import ModelShape, benchmark_model_speed
+
+    shapes = [ModelShape(*shape) for shape in args.shapes] if args.shapes else None
+    report = benchmark_model_speed(shapes=shapes, repeats=args.repeats, quick=args.quick)
     return _publish(report, args)
 
 
