@@ -147,7 +147,7 @@ print("Decision:", result.decision.winner.upper(), "-", result.decision.reason)
 # was observed. The windows are rebuilt from the same config, so rows line up with the run.
 
 # %%
-_, backtest_windows = prepare(cfg)
+backtest_windows = prepare(cfg).windowed
 test = backtest_windows.splits["test"]
 history, actual, times = backtest_windows.history(test), backtest_windows.actuals(test), backtest_windows.target_times(test)
 
