@@ -12,10 +12,15 @@ training part; so the baselines computed here must reproduce the published naive
 and the RNNs are scored exactly like them. The data file is the user's (the ETDataset
 repository publishes it); nothing here downloads it.
 
-Three layers, each usable alone: :func:`evaluate` scores one model (a ``ModelSpec`` or a
-baseline's name) on one :class:`Setting` (horizon, lookback, mode) and returns a :class:`Score`
-(MSE, MAE, seconds); :func:`markdown_table` writes scores as tables beside the published
-numbers; :func:`benchmark_accuracy` loops over settings and models for the CLI.
+Three layers, each usable alone: :func:`evaluate` scores one model (a :class:`Forecaster`, that
+is a recurrent family and its ``ModelSpec``, or a baseline's name) on one :class:`Setting`
+(horizon, lookback, mode) and returns a :class:`Score` (MSE, MAE, seconds);
+:func:`markdown_table` writes scores as tables beside the published numbers;
+:func:`benchmark_accuracy` loops over settings and models for the CLI.
+
+Settings left at ``auto`` (units, segment, epochs, batch size) are chosen from the windows of
+each setting exactly as ``forecast compare`` chooses them (`forecasting.experiments.auto`),
+and every score records the values it was trained with.
 """
 
 from __future__ import annotations
@@ -25,13 +30,15 @@ import os
 import platform
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from forecasting.benchmarks.report import BenchmarkReport
+from forecasting.config import AUTO, PipelineConfig
 from forecasting.data import ID, TARGET, TIME, Columns, SeriesData, load_series
 from forecasting.errors import ConfigError, DataError
 from forecasting.evaluation.backtest import baseline_backtest, model_backtest
@@ -130,12 +137,37 @@ def protocol_windows(path: str | Path, setting: Setting) -> WindowedData:
     return windowed
 
 
-Model = ModelSpec | str  # a forecaster's architecture, or a baseline's name (one of BASELINES)
+class Forecaster(NamedTuple):
+    """A recurrent forecaster to score: its family (``"lstm"`` or ``"gru"``) and architecture."""
+
+    cell: str
+    spec: ModelSpec
+
+    def describe(self) -> dict:
+        """The family and every setting of the architecture (for JSON and MLflow params)."""
+        return {"cell": self.cell, **self.spec.model_dump()}
+
+
+Model = Forecaster | str  # a recurrent forecaster, or a baseline's name (one of BASELINES)
 
 
 def model_label(model: Model) -> str:
     """The name a model has in tables and metrics: the baseline's name or the recurrent cell."""
     return model if isinstance(model, str) else model.cell
+
+
+def resolve_auto(forecaster: Forecaster, budget: TrainBudget, windowed: WindowedData
+                 ) -> tuple[Forecaster, TrainBudget]:
+    """``forecaster`` and ``budget`` with every ``auto`` setting chosen from ``windowed``'s series,
+    as `forecast compare` would choose it on the same data (hourly, season 24)."""
+    cfg = PipelineConfig(windowing=windowed.spec, model=forecaster.spec, training=budget)
+    if not cfg.unresolved():
+        return forecaster, budget
+    from forecasting.experiments.auto import resolve
+
+    lengths = pd.Series([s.split.length for s in windowed.series])
+    resolved, _ = resolve(cfg, lengths, pd.Timedelta(hours=1), PERIOD)
+    return Forecaster(forecaster.cell, resolved.model), resolved.training
 
 
 @dataclass(frozen=True)
@@ -149,6 +181,8 @@ class Score:
         mae: Mean absolute error, likewise.
         seconds: Wall time of training (forecasters only) and of forecasting every test window.
         epochs: Epochs trained (None for a baseline).
+        trained_with: A forecaster's architecture and budget as trained, ``auto`` settings
+            resolved (empty for a baseline).
     """
 
     setting: Setting
@@ -157,6 +191,7 @@ class Score:
     mae: float
     seconds: float
     epochs: int | None = None
+    trained_with: dict = field(default_factory=dict)
 
 
 def evaluate(
@@ -169,10 +204,12 @@ def evaluate(
     forecast on the original scale and scored on the z-scored data.
 
     Args:
-        model: A `ModelSpec` (built with `models.build_forecaster`) or a name in `BASELINES`.
+        model: A `Forecaster` (built with `models.build_forecaster`) or a name in `BASELINES`.
         setting: The setting `windowed` was built for.
         windowed: `protocol_windows(path, setting)`; build it once and score every model on it.
-        budget: Epochs, patience, batch size, learning rate and seed; default `TrainBudget()`.
+        budget: Epochs, patience, batch size, learning rate, seed and loss; default
+            `TrainBudget()`. ``auto`` settings of the budget and of the model are chosen from
+            ``windowed`` (`resolve_auto`).
 
     Returns:
         The `Score`: MSE, MAE, seconds and epochs.
@@ -181,6 +218,7 @@ def evaluate(
     if (spec.horizon, spec.lookback) != (setting.horizon, setting.lookback):
         raise ValueError(f"windows of lookback {spec.lookback}, horizon {spec.horizon} do not match {setting}")
     started = time.perf_counter()
+    trained_with = {}
     if isinstance(model, str):
         if model not in BASELINES:
             raise ConfigError(f"a baseline is one of {', '.join(BASELINES)}, received: {model!r}")
@@ -188,15 +226,17 @@ def evaluate(
     else:
         import keras
 
-        budget = budget or TrainBudget()
+        model, budget = resolve_auto(model, budget or TrainBudget(), windowed)
         keras.utils.set_random_seed(budget.seed)
-        network = build_forecaster(model, spec.lookback, spec.horizon, windowed.n_features, windowed.n_calendar, PERIOD)
-        epochs = len(train(network, windowed, budget).loss)
+        network = build_forecaster(model.cell, model.spec, spec.lookback, spec.horizon, windowed.n_features,
+                                   windowed.n_calendar, PERIOD, windowed.calendar_names)
+        epochs = len(train(network, windowed, budget, period=PERIOD).loss)
         forecasts = model_backtest(model.cell, network, windowed, PERIOD).forecasts
+        trained_with = {"model": model.spec.model_dump(), "training": budget.model_dump()}
     mse, mae = scaled_errors(windowed, forecasts)
     seconds = time.perf_counter() - started
     log.info("%s, %s: test MSE %.3f, MAE %.3f (%.0f s)", setting, model_label(model), mse, mae, seconds)
-    return Score(setting, model_label(model), mse, mae, seconds, epochs)
+    return Score(setting, model_label(model), mse, mae, seconds, epochs, trained_with)
 
 
 def markdown_table(scores: Sequence[Score]) -> str:
@@ -231,7 +271,7 @@ def benchmark_accuracy(
     Args:
         path: ETTh1.csv.
         settings: Horizons, lookbacks and modes to score.
-        models: `ModelSpec`s and baseline names, scored in this order.
+        models: `Forecaster`s and baseline names, scored in this order.
         budget: The training budget every forecaster gets; default `TrainBudget()`.
 
     Returns:
@@ -247,9 +287,10 @@ def benchmark_accuracy(
     forecasters = [m for m in models if not isinstance(m, str)]
     header = (
         f"Test MSE and MAE on the z-scored data; {', '.join(model_label(m) for m in models)}; "
-        + "".join(f"{m.cell}: {m.units} units, skip={m.skip}; " for m in forecasters)
-        + f"at most {budget.max_epochs} epochs (patience {budget.patience}), batch {budget.batch_size}, "
-        f"learning rate {budget.learning_rate:g}, seed {budget.seed}; {machine}.\n\n"
+        + "".join(f"{m.cell}: {m.spec.arch}, {_setting(m.spec.units)} units, skip={m.spec.skip}; " for m in forecasters)
+        + f"at most {_setting(budget.max_epochs)} epochs (patience {budget.patience}), "
+        f"batch {_setting(budget.batch_size)}, learning rate {budget.learning_rate:g}, loss {budget.loss}, "
+        f"seed {budget.seed}; {machine}.\n\n"
     )
     metrics = {}
     for s in scores:
@@ -260,8 +301,8 @@ def benchmark_accuracy(
         markdown=header + markdown_table(scores),
         data={
             "data": str(path),
-            "budget": asdict(budget),
-            "models": [m if isinstance(m, str) else asdict(m) for m in models],
+            "budget": budget.model_dump(),
+            "models": [m if isinstance(m, str) else m.describe() for m in models],
             "scores": [asdict(s) for s in scores],
             "machine": machine,
         },
@@ -269,9 +310,13 @@ def benchmark_accuracy(
             "data": str(path),
             "settings": ";".join(f"{s.mode},{s.horizon},{s.lookback}" for s in settings),
             "models": ";".join(model_label(m) for m in models),
-            **{f"model.{m.cell}.{k}": v for m in forecasters for k, v in asdict(m).items()},
-            **{f"budget.{k}": v for k, v in asdict(budget).items()},
+            **{f"model.{m.cell}.{k}": v for m in forecasters for k, v in m.spec.model_dump().items()},
+            **{f"budget.{k}": v for k, v in budget.model_dump().items()},
             "machine": machine,
         },
         metrics=metrics,
     )
+
+
+def _setting(value) -> str:
+    return "auto-chosen" if value == AUTO else str(value)

@@ -21,19 +21,25 @@ import pytest
 from forecasting.benchmarks.accuracy import (
     BASELINES,
     COLUMNS,
+    PERIOD,
     REFERENCE,
     TEST_ROWS,
     TRAIN_ROWS,
     USED_ROWS,
     VAL_ROWS,
+    Forecaster,
     Setting,
     benchmark_accuracy,
     evaluate,
     load_etth1,
     protocol_windows,
+    resolve_auto,
 )
-from forecasting.cli import main
-from forecasting.errors import DataError
+from forecasting.cli import build_parser, main
+from forecasting.cli.benchmark import ACCURACY_FLAGS, ACCURACY_SKIP, accuracy_sections
+from forecasting.config import ModelSpec, PipelineConfig, TrainBudget
+from forecasting.errors import ConfigError, DataError
+from forecasting.models.segment import choose_segment
 
 ETTH1 = Path(__file__).resolve().parents[3] / "shared" / "data" / "ETTh1.csv"
 needs_etth1 = pytest.mark.skipif(not ETTH1.exists(), reason=f"reference data not present: {ETTH1}")
@@ -108,6 +114,24 @@ def test_baselines_score_what_is_derived_by_hand(periodic_etth1):
     assert naive.seconds > 0
 
 
+def test_auto_settings_are_chosen_from_the_windows_as_compare_chooses_them(periodic_etth1):
+    from forecasting.experiments.auto import resolve
+
+    windowed = protocol_windows(periodic_etth1, Setting(HORIZON, LOOKBACK))
+    forecaster, budget = resolve_auto(Forecaster("gru", ModelSpec(skip="last")), TrainBudget(patience=5), windowed)
+    assert forecaster.cell == "gru"
+    cfg = PipelineConfig(windowing=windowed.spec, model=forecaster.spec, training=budget)
+    assert cfg.unresolved() == []
+    expected, _ = resolve(PipelineConfig(windowing=windowed.spec, model=ModelSpec(skip="last"),
+                                         training=TrainBudget(patience=5)),
+                          pd.Series([USED_ROWS]), pd.Timedelta(hours=1), PERIOD)
+    assert (forecaster.spec, budget) == (expected.model, expected.training)
+    assert forecaster.spec.segment == choose_segment(LOOKBACK, PERIOD)
+    assert (forecaster.spec.skip, budget.patience) == ("last", 5), "settings given are kept"
+    given = Forecaster("lstm", ModelSpec(units=4, segment=8)), TrainBudget(max_epochs=1, batch_size=16)
+    assert resolve_auto(*given, windowed) == given, "nothing to choose: returned as given"
+
+
 def test_windows_that_do_not_match_the_setting_are_refused(periodic_etth1):
     windowed = protocol_windows(periodic_etth1, Setting(HORIZON, LOOKBACK))
     with pytest.raises(ValueError, match="do not match"):
@@ -153,7 +177,14 @@ def test_accuracy_trains_the_lstm_and_the_gru_within_the_budget(accuracy_run, tm
         assert score["epochs"] == (None if model in BASELINES else 1)
         assert np.isfinite(score["mse"]) and np.isfinite(score["mae"])
     assert [m["units"] for m in report["models"][2:]] == [4, 4]
+    assert [m["cell"] for m in report["models"][2:]] == ["lstm", "gru"]
     assert report["budget"]["max_epochs"] == 1 and report["budget"]["batch_size"] == 1024
+    for model in ("lstm", "gru"):  # the config's defaults, the auto ones chosen from the windows
+        trained = scores[model]["trained_with"]
+        assert trained["model"] == ModelSpec(units=4, skip=ACCURACY_SKIP,
+                                             segment=choose_segment(LOOKBACK, PERIOD)).model_dump()
+        assert trained["training"] == TrainBudget(max_epochs=1, batch_size=1024).model_dump()
+    assert all(scores[b]["trained_with"] == {} for b in BASELINES)
 
 
 def test_accuracy_prints_the_table_and_logs_it(accuracy_run, tmp_path):
@@ -175,3 +206,47 @@ def test_a_missing_data_file_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["benchmark", "accuracy", "--data", str(missing), "--no-mlflow"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(missing) in err and "cannot read the ETTh1 CSV" in err
+
+
+# --- the accuracy flags: one per config setting, the config's default when not given -----------
+
+
+def _accuracy_args(*extra: str):
+    return build_parser().parse_args(["benchmark", "accuracy", "--data", "ETTh1.csv", *extra])
+
+
+def test_accuracy_flags_default_to_the_configs_defaults():
+    args = _accuracy_args()
+    for flag in ACCURACY_FLAGS:
+        assert getattr(args, flag.lstrip("-").replace("-", "_")) is None, flag
+    spec, budget = accuracy_sections(args)
+    assert spec == ModelSpec(skip=ACCURACY_SKIP)
+    assert budget == TrainBudget()
+    assert budget == PipelineConfig().training
+
+
+def test_accuracy_help_names_each_configs_default(capsys):
+    with pytest.raises(SystemExit):
+        _accuracy_args("--help")
+    printed = " ".join(capsys.readouterr().out.split())  # argparse wraps the help
+    defaults = {"model": PipelineConfig().model, "training": PipelineConfig().training}
+    for flag, (key, _kind, _choices, text) in ACCURACY_FLAGS.items():
+        section, name = key.split(".")
+        assert f"{text} (default {getattr(defaults[section], name)})" in printed, flag
+
+
+def test_each_accuracy_flag_sets_its_config_key():
+    values = {"--arch": "pointwise", "--units": "7", "--segment": "6", "--gru-impl": "keras", "--max-epochs": "2",
+              "--patience": "9", "--batch-size": "33", "--learning-rate": "0.02", "--seed": "5", "--loss": "huber"}
+    assert set(values) == set(ACCURACY_FLAGS)
+    spec, budget = accuracy_sections(_accuracy_args(*(x for item in values.items() for x in item), "--skip", "none"))
+    sections = {"model": spec, "training": budget}
+    for flag, (key, kind, *_rest) in ACCURACY_FLAGS.items():
+        section, name = key.split(".")
+        assert getattr(sections[section], name) == kind(values[flag]), flag
+    assert spec.skip == "none"
+
+
+def test_a_bad_accuracy_flag_is_the_configs_error():
+    with pytest.raises(ConfigError, match=r"^model.units: Input should be greater than 0 \(received 0\)$"):
+        accuracy_sections(_accuracy_args("--units", "0"))
