@@ -67,6 +67,33 @@ REFERENCE: dict[tuple[str, int], dict[str, tuple[float, float | None]]] = {
     ("multivariate", 96): {"naive": (1.294, 0.713), "seasonal_naive": (0.512, 0.433),
                            "DLinear (paper)": (0.375, 0.399)},
 }
+# Published multivariate ETTh1 test MSE (MAE) at lookback 96, as tabulated in the SegRNN
+# repository's README ("Comparison Results for Lookback L = 96"; the rows other than SegRNN are
+# quoted there from the iTransformer paper). SegRNN is one GRU layer over segments.
+PUBLISHED_L96: dict[int, dict[str, tuple[float, float]]] = {
+    96: {"SegRNN": (0.368, 0.395), "iTransformer": (0.386, 0.405), "PatchTST": (0.414, 0.419),
+         "DLinear": (0.386, 0.400)},
+    192: {"SegRNN": (0.408, 0.419), "iTransformer": (0.441, 0.436), "PatchTST": (0.460, 0.445),
+          "DLinear": (0.437, 0.432)},
+    336: {"SegRNN": (0.444, 0.440), "iTransformer": (0.487, 0.458), "PatchTST": (0.501, 0.466),
+          "DLinear": (0.481, 0.459)},
+    720: {"SegRNN": (0.446, 0.457), "iTransformer": (0.503, 0.491), "PatchTST": (0.500, 0.488),
+          "DLinear": (0.519, 0.516)},
+}
+for _h, _rows in PUBLISHED_L96.items():
+    REFERENCE.setdefault(("multivariate", _h), {}).update(
+        {f"{name} (L=96, SegRNN README)": row for name, row in _rows.items()})
+
+# The networks' settings for this benchmark where they differ from the config's defaults, each
+# chosen on the protocol's validation rows at H = 96 (test rows untouched): the naive base is
+# the window's last value (ETTh1's best baseline; the segment network centres on it), dropout
+# 0.5 before the output projection (multivariate validation MAE 0.539 against 0.541 without),
+# 256 units (univariate 0.258 against 0.259 with 128), and the MAE loss: the protocol scores one
+# z-scored scale, so the per-window weighting of scaled_mae, made for panels of mixed scales,
+# has nothing to even out.
+RECIPE: dict[str, object] = {"model.skip": "none", "model.dropout": 0.5, "model.units": 256, "training.loss": "mae"}
+QUICK = {"horizons": (24,), "lookbacks": (48,), "modes": ("univariate",),
+         "model.units": 8, "training.max_epochs": 1, "training.batch_size": 256}
 
 
 @dataclass(frozen=True)
@@ -118,9 +145,9 @@ def protocol_spec(lookback: int, horizon: int) -> WindowSpec:
                       test_fraction=TEST_ROWS / USED_ROWS, n_folds=1, backtest_stride=1)
 
 
-def scaled_errors(windowed: WindowedData, forecasts: np.ndarray) -> tuple[float, float]:
-    """MSE and MAE of original-scale test forecasts [N, H], measured on the z-scored data."""
-    test = windowed.splits["test"]
+def scaled_errors(windowed: WindowedData, forecasts: np.ndarray, split: str = "test") -> tuple[float, float]:
+    """MSE and MAE of original-scale forecasts [N, H] of ``split``'s windows, on the z-scored data."""
+    test = windowed.splits[split]
     scale = np.array([s.scaler.scale_[0] for s in windowed.series])[test.series][:, None]
     err = (forecasts - windowed.actuals(test)) / scale
     return float(np.mean(err**2)), float(np.mean(np.abs(err)))
@@ -192,6 +219,8 @@ class Score:
     seconds: float
     epochs: int | None = None
     trained_with: dict = field(default_factory=dict)
+    val_mse: float | None = None  # the same errors on the validation rows (forecasters only)
+    val_mae: float | None = None
 
 
 def evaluate(
@@ -233,10 +262,48 @@ def evaluate(
         epochs = len(train(network, windowed, budget, period=PERIOD).loss)
         forecasts = model_backtest(model.cell, network, windowed, PERIOD).forecasts
         trained_with = {"model": model.spec.model_dump(), "training": budget.model_dump()}
+        val = windowed.splits["val"]
+        val_forecasts = windowed.inverse(network.predict(val.inputs, batch_size=1024, verbose=0), val.series)
+        val_errors = scaled_errors(windowed, val_forecasts, "val")
     mse, mae = scaled_errors(windowed, forecasts)
     seconds = time.perf_counter() - started
     log.info("%s, %s: test MSE %.3f, MAE %.3f (%.0f s)", setting, model_label(model), mse, mae, seconds)
-    return Score(setting, model_label(model), mse, mae, seconds, epochs, trained_with)
+    return Score(setting, model_label(model), mse, mae, seconds, epochs, trained_with,
+                 *(val_errors if trained_with else (None, None)))
+
+
+def selected_on_validation(scores: Sequence[Score]) -> list[Score]:
+    """For each mode, horizon and model, the score of the lookback with the lowest validation MAE
+    (the loss the networks are trained on); baselines keep their first lookback's score."""
+    best: dict[tuple, Score] = {}
+    for s in scores:
+        key = (s.setting.mode, s.setting.horizon, s.model)
+        if key not in best or (s.val_mae is not None and s.val_mae < best[key].val_mae):
+            best[key] = s
+    return list(best.values())
+
+
+def summary_table(scores: Sequence[Score], show_lookback: bool = False) -> str:
+    """One row per mode and horizon: MSE (MAE) of every model, then the published rows."""
+    models = list(dict.fromkeys(s.model for s in scores))
+    published = ["SegRNN", "iTransformer", "PatchTST", "DLinear"]
+    header = "| mode | H | " + " | ".join(models) + " | " + " | ".join(f"{p} (L=96)" for p in published) + " |"
+    rows = [header, "|---|---:|" + "---|" * (len(models) + len(published))]
+    keys = list(dict.fromkeys((s.setting.mode, s.setting.horizon) for s in scores))
+    for mode, horizon in keys:
+        cells = []
+        for m in models:
+            found = [s for s in scores if (s.setting.mode, s.setting.horizon, s.model) == (mode, horizon, m)]
+            if not found:
+                cells.append("–")
+                continue
+            s = found[0]
+            where = f" L={s.setting.lookback}" if show_lookback and s.val_mae is not None else ""
+            cells.append(f"{s.mse:.3f} ({s.mae:.3f}){where}")
+        ref = PUBLISHED_L96.get(horizon, {}) if mode == "multivariate" else {}
+        cells += [f"{ref[p][0]:.3f} ({ref[p][1]:.3f})" if p in ref else "–" for p in published]
+        rows.append(f"| {mode} | {horizon} | " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
 
 
 def markdown_table(scores: Sequence[Score]) -> str:
@@ -296,9 +363,16 @@ def benchmark_accuracy(
     for s in scores:
         key = f"{s.setting.mode}.h{s.setting.horizon}.l{s.setting.lookback}.{s.model}"
         metrics |= {f"{key}.mse": s.mse, f"{key}.mae": s.mae, f"{key}.seconds": s.seconds}
+    lookbacks = list(dict.fromkeys(s.lookback for s in settings))
+    summary = f"Lookback {lookbacks[0]}, test MSE (MAE):\n\n" + summary_table(
+        [s for s in scores if s.setting.lookback == lookbacks[0]])
+    if len(lookbacks) > 1:
+        summary += (f"\nLookback chosen on the validation rows among {', '.join(map(str, lookbacks))} "
+                    "(lowest validation MAE; test scored once), test MSE (MAE):\n\n"
+                    + summary_table(selected_on_validation(scores), show_lookback=True))
     return BenchmarkReport(
         name="etth1_accuracy",
-        markdown=header + markdown_table(scores),
+        markdown=header + summary + "\nEvery configuration:\n\n" + markdown_table(scores),
         data={
             "data": str(path),
             "budget": budget.model_dump(),

@@ -27,9 +27,6 @@ ACCURACY_FLAGS: dict[str, tuple[str, type, tuple[str, ...] | None, str]] = {
     "--seed": ("training.seed", int, None, "one seed for both families"),
     "--loss": ("training.loss", str, LOSSES, "training loss"),
 }
-# The naive forecast the networks correct: ETTh1's best baseline, a choice of this benchmark's
-# protocol rather than the config's default (seasonal).
-ACCURACY_SKIP = "last"
 _SECTIONS = {"model": ModelSpec, "training": TrainBudget}
 
 
@@ -37,6 +34,14 @@ def spec_default(key: str):
     """The default of config key ``section.name`` (``model`` or ``training``), from its class."""
     section, name = key.split(".")
     return _SECTIONS[section].model_fields[name].default
+
+
+def accuracy_default(key: str):
+    """The accuracy benchmark's default: its recipe's value (chosen on ETTh1's validation rows),
+    else the config's."""
+    from forecasting.benchmarks.accuracy import RECIPE
+
+    return RECIPE.get(key, spec_default(key))
 
 
 def _shape(text: str) -> tuple[int, int, int, int]:
@@ -173,25 +178,28 @@ def register(subparsers) -> None:
         ),
     )
     accuracy.add_argument("--data", required=True, metavar="PATH", help="ETTh1.csv")
-    accuracy.add_argument("--horizon", type=int, nargs="+", default=[24], metavar="H", help="default 24")
-    accuracy.add_argument("--lookback", type=int, default=96, help="default 96")
+    accuracy.add_argument("--horizon", type=int, nargs="+", default=[96, 192, 336, 720], metavar="H",
+                          help="default 96 192 336 720")
+    accuracy.add_argument("--lookback", type=int, nargs="+", default=[96], metavar="L",
+                          help="default 96; several (e.g. 96 336 720): each is trained, and a second table "
+                          "keeps, per setting and family, the one with the lowest validation error")
     accuracy.add_argument(
         "--mode",
         nargs="+",
-        default=["univariate"],
+        default=["univariate", "multivariate"],
         choices=("univariate", "multivariate"),
         help="univariate: OT alone; multivariate: all 7 columns as independent series "
-        "(default univariate)",
+        "(default both)",
     )
+    accuracy.add_argument("--quick", action="store_true",
+                          help="one tiny setting (H 24, L 48, univariate, 8 units, 1 epoch): checks the plumbing")
     for flag, (key, kind, choices, text) in ACCURACY_FLAGS.items():
         accuracy.add_argument(flag, type=kind, default=None, choices=choices,
-                              help=f"{text} (default {spec_default(key)})")
-    accuracy.add_argument(
-        "--skip",
-        default=ACCURACY_SKIP,
-        choices=SKIPS,
-        help=f"naive forecast the network corrects (default {ACCURACY_SKIP}: ETTh1's best baseline)",
-    )
+                              help=f"{text} (default {accuracy_default(key)})")
+    accuracy.add_argument("--skip", default=None, choices=SKIPS,
+                          help=f"naive forecast the network corrects (default {accuracy_default('model.skip')})")
+    accuracy.add_argument("--dropout", type=float, default=None,
+                          help=f"dropout before the output projection (default {accuracy_default('model.dropout')})")
     _output_options(accuracy)
     accuracy.set_defaults(func=run_accuracy, needs_tensorflow=True)
 
@@ -252,19 +260,36 @@ def run_windowing(args) -> int:
 
 def accuracy_sections(args) -> tuple[ModelSpec, TrainBudget]:
     """The forecasters' spec and budget the accuracy flags give (only the flags given)."""
-    given: dict[str, dict] = {"model": {"skip": args.skip}, "training": {}}
-    for flag, (key, *_) in ACCURACY_FLAGS.items():
+    from forecasting.benchmarks.accuracy import QUICK, RECIPE
+
+    chosen = dict(RECIPE)
+    if args.quick:
+        chosen |= {k: v for k, v in QUICK.items() if "." in k}
+    flags = {**ACCURACY_FLAGS, "--skip": ("model.skip",), "--dropout": ("model.dropout",)}
+    for flag, (key, *_) in flags.items():
         value = getattr(args, flag.lstrip("-").replace("-", "_"))
         if value is not None:
-            section, name = key.split(".")
-            given[section][name] = value
+            chosen[key] = value
+    given: dict[str, dict] = {"model": {}, "training": {}}
+    for key, value in chosen.items():
+        section, name = key.split(".")
+        given[section][name] = value
     return ModelSpec(**given["model"]), TrainBudget(**given["training"])
 
 
 def run_accuracy(args) -> int:
-    from forecasting.benchmarks.accuracy import BASELINES, Forecaster, Setting, benchmark_accuracy
+    from forecasting.benchmarks.accuracy import (
+        BASELINES,
+        QUICK,
+        Forecaster,
+        Setting,
+        benchmark_accuracy,
+    )
 
-    settings = [Setting(h, args.lookback, mode) for mode in args.mode for h in args.horizon]
+    modes, horizons, lookbacks = args.mode, args.horizon, args.lookback
+    if args.quick:
+        modes, horizons, lookbacks = QUICK["modes"], QUICK["horizons"], QUICK["lookbacks"]
+    settings = [Setting(h, L, mode) for mode in modes for h in horizons for L in lookbacks]
     spec, budget = accuracy_sections(args)
     models = [*BASELINES, *(Forecaster(cell, spec) for cell in ("lstm", "gru"))]
     return _publish(benchmark_accuracy(args.data, settings, models, budget), args)
