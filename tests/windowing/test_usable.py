@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.data import load_series
-from forecasting.errors import DataError
-from forecasting.windowing import WindowSpec, make_windows, min_length
+from forecasting.data import Columns, load_series
+from forecasting.errors import ConfigError, DataError
+from forecasting.windowing import WindowSpec, make_windows, min_length, split_series
 from forecasting.windowing.usable import LeftOut, left_out_frame, partition
 
 SPEC = WindowSpec(lookback=12, horizon=4, n_folds=2)
@@ -71,3 +71,73 @@ def test_a_long_list_of_ids_is_cut_short():
     lengths = {f"ok{i}": NEED for i in range(7)} | {f"s{i}": 9 for i in range(7)}
     with pytest.raises(DataError, match=r"'s0', 's1', 's2', 's3', 's4' and 2 more; shortest"):
         partition(panel(lengths), SPEC, strict=True)
+
+
+# --- from a file: the messages name it and its target column -------------------------------------
+
+
+def hourly_csv(write_csv, lengths: dict[str, int], gap_in: str | None = None):
+    """An hourly file ``ts.csv`` (target ``load``); ``gap_in`` loses its third row (filled on load)."""
+    parts = [pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=n, freq="h"),
+                           "load": 5.0 * (i + 1) + np.cos(np.arange(n) / 4.0)})
+             for i, (uid, n) in enumerate(lengths.items())]
+    if gap_in is not None:
+        k = list(lengths).index(gap_in)
+        parts[k] = parts[k].drop(index=2)
+    return write_csv(pd.concat(parts, ignore_index=True), "ts.csv")
+
+
+def test_one_short_series_of_four_is_left_out_and_the_rest_is_untouched(write_csv, caplog):
+    path = hourly_csv(write_csv, {"a": NEED + 5, "b": NEED, "c": NEED - 3, "d": NEED + 40}, gap_in="c")
+    data = load_series(path, Columns(target="load"))
+    assert data.filled == {"a": 0, "b": 0, "c": 1, "d": 0}
+    with caplog.at_level(logging.WARNING):
+        usable, left = partition(data, SPEC)
+    assert left == [LeftOut("c", NEED - 3, f"{NEED - 3} points, fewer than the {NEED} that lookback 12, "
+                            "horizon 4, validation and backtest need")]
+    assert usable.ids == ["a", "b", "d"]
+    for uid in ("a", "b", "d"):
+        pd.testing.assert_frame_equal(usable.series(uid).reset_index(drop=True),
+                                      data.series(uid).reset_index(drop=True))
+    assert usable.filled == {"a": 0, "b": 0, "d": 0}, "the invented points of a left-out series leave with it"
+    assert (usable.columns, usable.freq, usable.source, usable.covariates) == (
+        data.columns, data.freq, data.source, data.covariates)
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].getMessage() == (
+        f"{path}: column 'load': 1 of 4 series left out of training (fewer than {NEED} points): 'c'; "
+        "the best baseline forecasts them")
+
+
+def test_three_short_series_of_four_are_refused_in_one_line(write_csv, caplog):
+    path = hourly_csv(write_csv, {"long": NEED + 10, "x": NEED - 1, "y": 7, "z": NEED - 2})
+    data = load_series(path, Columns(target="load"))
+    with caplog.at_level(logging.WARNING), pytest.raises(DataError) as err:
+        partition(data, SPEC)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message == (
+        f"{path}: column 'load': 3 of 4 series have fewer than {NEED} points (lookback 12 + horizon 4 + "
+        "validation and backtest), that is most of the panel: 'x', 'y', 'z'; shortest 'y' has 7 points "
+        "(shorten --lookback or --horizon)")
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], "refused, not also warned"
+
+
+def test_strict_refuses_one_short_series_of_four(write_csv):
+    path = hourly_csv(write_csv, {"a": NEED, "b": NEED, "c": NEED, "d": NEED - 1})
+    data = load_series(path, Columns(target="load"))
+    with pytest.raises(DataError) as err:
+        partition(data, SPEC, strict=True)
+    assert str(err.value) == (
+        f"{path}: column 'load': 1 of 4 series have fewer than {NEED} points (lookback 12 + horizon 4 + "
+        f"validation and backtest), --strict refuses any: 'd'; shortest 'd' has {NEED - 1} points "
+        "(shorten --lookback or --horizon)")
+    assert partition(data, SPEC, strict=False)[0].ids == ["a", "b", "c"]
+
+
+def test_the_needed_length_is_the_shortest_series_split_series_accepts():
+    assert NEED == 12 + 4 + 4 + 8  # first window, validation max(ceil(0.1 n), 4), test 2 folds of 4
+    ok = split_series(NEED, SPEC, uid="")
+    assert ok.train_end == 16
+    with pytest.raises(ConfigError):
+        split_series(NEED - 1, SPEC, uid="")
