@@ -22,6 +22,8 @@ from forecasting.benchmarks.accuracy import (
     BASELINES,
     COLUMNS,
     PERIOD,
+    QUICK,
+    RECIPE,
     REFERENCE,
     TEST_ROWS,
     TRAIN_ROWS,
@@ -36,7 +38,7 @@ from forecasting.benchmarks.accuracy import (
     resolve_auto,
 )
 from forecasting.cli import build_parser, main
-from forecasting.cli.benchmark import ACCURACY_FLAGS, ACCURACY_SKIP, accuracy_sections
+from forecasting.cli.benchmark import ACCURACY_FLAGS, accuracy_sections
 from forecasting.config import ModelSpec, PipelineConfig, TrainBudget
 from forecasting.errors import ConfigError, DataError
 from forecasting.models.segment import choose_segment
@@ -157,7 +159,8 @@ def accuracy_run(periodic_etth1, tmp_path_factory, run_in_checkout):
     checkout's root: baselines, LSTM and GRU."""
     argv = [
         "benchmark", "accuracy", "--data", str(periodic_etth1), "--horizon", str(HORIZON),
-        "--lookback", str(LOOKBACK), "--units", "4", "--max-epochs", "1", "--batch-size", "1024",
+        "--lookback", str(LOOKBACK), "--mode", "univariate", "--units", "4", "--max-epochs", "1",
+        "--batch-size", "1024",
     ]
     return run_in_checkout(argv, tmp_path_factory.mktemp("store"))
 
@@ -179,11 +182,15 @@ def test_accuracy_trains_the_lstm_and_the_gru_within_the_budget(accuracy_run, tm
     assert [m["units"] for m in report["models"][2:]] == [4, 4]
     assert [m["cell"] for m in report["models"][2:]] == ["lstm", "gru"]
     assert report["budget"]["max_epochs"] == 1 and report["budget"]["batch_size"] == 1024
-    for model in ("lstm", "gru"):  # the config's defaults, the auto ones chosen from the windows
+    # The flags given, then the benchmark's recipe, then the config's defaults (auto ones chosen
+    # from the windows).
+    model_recipe, training_recipe = _recipe("model"), _recipe("training")
+    for model in ("lstm", "gru"):
         trained = scores[model]["trained_with"]
-        assert trained["model"] == ModelSpec(units=4, skip=ACCURACY_SKIP,
-                                             segment=choose_segment(LOOKBACK, PERIOD)).model_dump()
-        assert trained["training"] == TrainBudget(max_epochs=1, batch_size=1024).model_dump()
+        assert trained["model"] == ModelSpec(**model_recipe | {"units": 4, "segment": choose_segment(LOOKBACK, PERIOD)}
+                                             ).model_dump()
+        assert trained["training"] == TrainBudget(**training_recipe | {"max_epochs": 1, "batch_size": 1024}
+                                                  ).model_dump()
     assert all(scores[b]["trained_with"] == {} for b in BASELINES)
 
 
@@ -208,43 +215,77 @@ def test_a_missing_data_file_is_one_line_and_exit_2(tmp_path, capsys):
     assert err.count("\n") == 1 and str(missing) in err and "cannot read the ETTh1 CSV" in err
 
 
-# --- the accuracy flags: one per config setting, the config's default when not given -----------
+# --- the accuracy flags: one per config setting; not given, the recipe's value or the config's default
+
+
+ACCURACY_ONLY = {"--skip": ("model.skip", str), "--dropout": ("model.dropout", float)}  # not compare flags
 
 
 def _accuracy_args(*extra: str):
     return build_parser().parse_args(["benchmark", "accuracy", "--data", "ETTh1.csv", *extra])
 
 
-def test_accuracy_flags_default_to_the_configs_defaults():
+def _recipe(section: str) -> dict:
+    return {key.split(".")[1]: value for key, value in RECIPE.items() if key.startswith(section + ".")}
+
+
+def _config_default(key: str):
+    section, name = key.split(".")
+    return getattr(getattr(PipelineConfig(), section), name)
+
+
+def test_the_recipe_names_config_keys_and_only_differs_from_their_defaults():
+    flags = {key for key, *_ in ACCURACY_FLAGS.values()} | {key for key, _ in ACCURACY_ONLY.values()}
+    for key, value in RECIPE.items():
+        assert key in flags, f"{key}: the recipe sets a key no flag can change"
+        assert value != _config_default(key), f"{key}: the recipe repeats the config's default"
+
+
+def test_accuracy_flags_not_given_leave_the_recipe_then_the_configs_defaults():
     args = _accuracy_args()
-    for flag in ACCURACY_FLAGS:
+    for flag in [*ACCURACY_FLAGS, *ACCURACY_ONLY]:
         assert getattr(args, flag.lstrip("-").replace("-", "_")) is None, flag
     spec, budget = accuracy_sections(args)
-    assert spec == ModelSpec(skip=ACCURACY_SKIP)
-    assert budget == TrainBudget()
-    assert budget == PipelineConfig().training
+    assert spec == ModelSpec(**_recipe("model"))
+    assert budget == TrainBudget(**_recipe("training"))
+    for section, built in (("model", spec), ("training", budget)):
+        for name, value in built:
+            key = f"{section}.{name}"
+            assert value == RECIPE.get(key, _config_default(key)), key
 
 
-def test_accuracy_help_names_each_configs_default(capsys):
+def test_accuracy_help_names_each_default(capsys):
     with pytest.raises(SystemExit):
         _accuracy_args("--help")
     printed = " ".join(capsys.readouterr().out.split())  # argparse wraps the help
-    defaults = {"model": PipelineConfig().model, "training": PipelineConfig().training}
     for flag, (key, _kind, _choices, text) in ACCURACY_FLAGS.items():
-        section, name = key.split(".")
-        assert f"{text} (default {getattr(defaults[section], name)})" in printed, flag
+        assert f"{text} (default {RECIPE.get(key, _config_default(key))})" in printed, flag
+    for flag, (key, _kind) in ACCURACY_ONLY.items():
+        assert f"(default {RECIPE.get(key, _config_default(key))})" in printed.split(flag, 2)[2][:200], flag
 
 
-def test_each_accuracy_flag_sets_its_config_key():
+def test_each_accuracy_flag_sets_its_config_key_over_the_recipe():
     values = {"--arch": "pointwise", "--units": "7", "--segment": "6", "--gru-impl": "keras", "--max-epochs": "2",
-              "--patience": "9", "--batch-size": "33", "--learning-rate": "0.02", "--seed": "5", "--loss": "huber"}
-    assert set(values) == set(ACCURACY_FLAGS)
-    spec, budget = accuracy_sections(_accuracy_args(*(x for item in values.items() for x in item), "--skip", "none"))
+              "--patience": "9", "--batch-size": "33", "--learning-rate": "0.02", "--seed": "5", "--loss": "huber",
+              "--skip": "seasonal", "--dropout": "0.1"}
+    flags = {flag: (key, kind) for flag, (key, kind, *_rest) in ACCURACY_FLAGS.items()} | ACCURACY_ONLY
+    assert set(values) == set(flags)
+    spec, budget = accuracy_sections(_accuracy_args(*(x for item in values.items() for x in item)))
     sections = {"model": spec, "training": budget}
-    for flag, (key, kind, *_rest) in ACCURACY_FLAGS.items():
+    for flag, (key, kind) in flags.items():
         section, name = key.split(".")
         assert getattr(sections[section], name) == kind(values[flag]), flag
-    assert spec.skip == "none"
+
+
+def test_quick_shrinks_the_budget_and_flags_still_win():
+    spec, budget = accuracy_sections(_accuracy_args("--quick"))
+    quick = {key: value for key, value in QUICK.items() if "." in key}
+    assert quick, "QUICK sets some config keys"
+    for key, value in quick.items():
+        section, name = key.split(".")
+        assert getattr({"model": spec, "training": budget}[section], name) == value, key
+    spec, _ = accuracy_sections(_accuracy_args("--quick", "--units", "3"))
+    assert spec.units == 3
 
 
 def test_a_bad_accuracy_flag_is_the_configs_error():
