@@ -39,7 +39,7 @@ def spec_default(key: str):
 def accuracy_default(key: str):
     """The accuracy benchmark's default: its recipe's value (chosen on ETTh1's validation rows),
     else the config's."""
-    from forecasting.benchmarks.accuracy import RECIPE
+    from forecasting.benchmarks.recipe import RECIPE
 
     return RECIPE.get(key, spec_default(key))
 
@@ -260,7 +260,7 @@ def run_windowing(args) -> int:
 
 def accuracy_sections(args) -> tuple[ModelSpec, TrainBudget]:
     """The forecasters' spec and budget the accuracy flags give (only the flags given)."""
-    from forecasting.benchmarks.accuracy import QUICK, RECIPE
+    from forecasting.benchmarks.recipe import QUICK, RECIPE
 
     chosen = dict(RECIPE)
     if args.quick:

@@ -72,8 +72,17 @@ def is_gru_layer(layer) -> bool:
 
 
 def recurrent_layers(model: keras.Model) -> list[keras.layers.Layer]:
-    """The model's recurrent layers (anything with a cell), in the order they were added."""
-    return [layer for layer in model.layers if isinstance(getattr(layer, "cell", None), keras.layers.Layer)]
+    """The model's recurrent layers (anything with a cell), in the order they were added; a
+    segment network contributes the recurrent layer inside it (which reads segment embeddings)."""
+    from forecasting.models.segment import SegmentRecurrent
+
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, SegmentRecurrent):
+            found.append(layer.rnn)
+        elif isinstance(getattr(layer, "cell", None), keras.layers.Layer):
+            found.append(layer)
+    return found
 
 
 def gru_layers(model: keras.Model) -> list[keras.layers.Layer]:
@@ -85,10 +94,20 @@ def layer_inputs(model: keras.Model, layers: list[keras.layers.Layer], inputs) -
 
     For a stack, layer k's input is the sequence of states of layer k − 1.
     """
-    probe = keras.Model(model.inputs, [layer.input for layer in layers])
+    from forecasting.models.segment import SegmentRecurrent
+
+    owners = {id(layer.rnn): layer for layer in model.layers if isinstance(layer, SegmentRecurrent)}
+    # A segment network's recurrent layer has no node of its own in the model's graph: probe
+    # the input of the layer that owns it, then embed the segments as it does.
+    tensors = [owners[id(layer)].input[0] if id(layer) in owners else layer.input for layer in layers]
+    probe = keras.Model(model.inputs, tensors)
     outs = probe(inputs, training=False)
     outs = outs if isinstance(outs, (list, tuple)) else [outs]
-    return {layer.name: np.asarray(out) for layer, out in zip(layers, outs, strict=True)}
+    result = {}
+    for layer, out in zip(layers, outs, strict=True):
+        owner = owners.get(id(layer))
+        result[layer.name] = np.asarray(owner.encoder_inputs(out) if owner is not None else out)
+    return result
 
 
 def gate_reader(layer) -> keras.layers.RNN:

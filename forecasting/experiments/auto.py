@@ -102,7 +102,11 @@ def train_windows(lengths: np.ndarray, spec: WindowSpec) -> int:
 
 def resolve(cfg: PipelineConfig, lengths: pd.Series, step: pd.Timedelta | None, period: int
             ) -> tuple[PipelineConfig, list[Choice]]:
-    """Replace every ``auto`` setting of ``cfg`` by a value chosen from the series' lengths."""
+    """Replace every ``auto`` setting of ``cfg`` by a value chosen from the series' lengths.
+
+    Returns the resolved config and the choices made (for the user to read; the caller logs
+    them once the data are known to be usable, so that refused data stay one line).
+    """
     w, m, t = cfg.windowing, cfg.model, cfg.training
     H = w.horizon
     lengths = np.asarray(lengths, dtype=int)
@@ -126,10 +130,11 @@ def resolve(cfg: PipelineConfig, lengths: pd.Series, step: pd.Timedelta | None, 
         choices.append(Choice("windowing.lookback", lookback, why))
         w = w.model_copy(update={"lookback": lookback})
     L = w.lookback
-    if m.arch == "segment" and m.segment == AUTO:
+    if m.segment == AUTO:
         segment = choose_segment(L, period)
         why = "the season" if segment == period else f"divides the lookback into {L // segment} segments"
-        choices.append(Choice("model.segment", segment, why))
+        if m.arch == "segment":  # a pointwise network does not read segments: resolved, not reported
+            choices.append(Choice("model.segment", segment, why))
         m = m.model_copy(update={"segment": segment})
     n_windows = train_windows(lengths, w.model_copy(update={"stride": 1}))
     if m.units == AUTO:
@@ -153,6 +158,4 @@ def resolve(cfg: PipelineConfig, lengths: pd.Series, step: pd.Timedelta | None, 
         choices.append(Choice("training.max_epochs", epochs, f"patience {t.patience}, bounded training time"))
         t = t.model_copy(update={"max_epochs": epochs})
     resolved = cfg.model_copy(update={"windowing": w, "model": m, "training": t})
-    for choice in choices:
-        log.info("chose %s", choice)
     return resolved, choices

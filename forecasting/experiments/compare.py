@@ -94,7 +94,10 @@ def prepare(cfg: PipelineConfig) -> Prepared:
     lengths = data.frame.groupby(ID, sort=False).size()
     cfg, choices = resolve(cfg, lengths, fixed_step(data.freq), period)
     usable, left_out = partition(data, cfg.windowing, strict=d.strict)
-    return Prepared(cfg, usable, make_windows(usable, cfg.windowing), period, choices, left_out)
+    windowed = make_windows(usable, cfg.windowing)
+    for choice in choices:
+        log.info("chose %s", choice)
+    return Prepared(cfg, usable, windowed, period, choices, left_out)
 
 
 def _train_family(

@@ -116,13 +116,18 @@ class SegmentRecurrent(keras.layers.Layer):
     def _states(self, outputs):
         return list(outputs[1:])  # GRU: [h]; LSTM: [h, c]
 
-    def call(self, inputs, training=False):
-        past, future = inputs
-        w, U, n_out = self.segment, self.units, self.n_out
+    def encoder_inputs(self, past):
+        """The sequence the recurrent layer reads: past [B, L, F] -> segment embeddings [B, L/w, U]."""
+        w = self.segment
         F = self.past_features or past.shape[2]
         x = past[:, past.shape[1] - self.n_in * w:, :F]  # the newest n_in * w steps, [B, n_in*w, F]
         x = ops.reshape(x, (-1, self.n_in, w * F))  # -> [B, n_in, w*F]
-        states = self._states(self.rnn(self.embed(x), training=training))  # each [B, U]
+        return self.embed(x)  # -> [B, n_in, U]
+
+    def call(self, inputs, training=False):
+        past, future = inputs
+        U, n_out, w = self.units, self.n_out, self.segment
+        states = self._states(self.rnn(self.encoder_inputs(past), training=training))  # each [B, U]
         # One decoder input per output segment: its position embedding plus its known calendar.
         query = ops.broadcast_to(self.position[None], (ops.shape(past)[0], n_out, U))  # [B, n_out, U]
         if self.n_known:

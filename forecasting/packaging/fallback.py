@@ -22,14 +22,19 @@ log = logging.getLogger(__name__)
 
 
 def split_short(data: SeriesData, state: PackagedState) -> tuple[SeriesData | None, SeriesData | None]:
-    """``(long enough for the network, left to the fallback)``; either may be None."""
+    """``(forecast by the network, left to the fallback)``; either may be None.
+
+    The fallback takes every series with fewer than ``lookback`` points and every series the
+    comparison left out of training (too short then for training windows).
+    """
     if state.fallback is None:
         return data, None  # the windowing refuses a short series in one line
     lengths = data.frame.groupby(ID, sort=False).size()
-    short_ids = set(lengths.index[lengths < state.lookback])
+    short_ids = set(lengths.index[lengths < state.lookback]) | (set(state.left_out) & set(lengths.index))
     if not short_ids:
         return data, None
-    log.info("%d series shorter than the lookback %d: forecast by %s", len(short_ids), state.lookback, state.fallback)
+    log.info("%d series shorter than the lookback %d or left out of training: forecast by %s",
+             len(short_ids), state.lookback, state.fallback)
     is_short = data.frame[ID].isin(short_ids)
 
     def part(mask):

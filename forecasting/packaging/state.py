@@ -141,7 +141,9 @@ class PackagedState(_Frozen):
         return {uid: s.to_scaler() for uid, s in self.scalers.items()}
 
     def to_json(self) -> str:
-        return self.model_dump_json(indent=1)
+        """The state in its own format version (fields of later versions are not written)."""
+        later = {name for v, names in ADDED_IN.items() if v > self.format_version for name in names}
+        return self.model_dump_json(indent=1, exclude=later or None)
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)

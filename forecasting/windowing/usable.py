@@ -59,7 +59,7 @@ def partition(data: SeriesData, spec: WindowSpec, strict: bool = False) -> tuple
         raise DataError(
             f"{where}: {len(short)} of {len(lengths)} series have fewer than {need} points (lookback "
             f"{spec.lookback} + horizon {spec.horizon} + validation and backtest), {why}: {_names(ids)}; "
-            f"shortest {short.idxmin()!r} has {short.min()} points (shorten --lookback or --horizon)"
+            f"shortest {short.idxmin()!r} has {short.min()} points (shorten the lookback or the horizon)"
         )
     log.warning(
         "%s: %d of %d series left out of training (fewer than %d points): %s; the best baseline "

@@ -161,7 +161,7 @@ def test_the_real_command_prints_exactly_one_line(pipeline, fresh_store, tmp_pat
     assert proc.stderr.strip().splitlines() == [
         f"error: {tmp_path / 'sales.csv'}: column 'sales': 3 of 3 series have fewer than 875 points (lookback 600 "
         "+ horizon 12 + validation and backtest), that is most of the panel: 'north', 'south', 'west'; "
-        "shortest 'west' has 690 points (shorten --lookback or --horizon)"
+        "shortest 'west' has 690 points (shorten the lookback or the horizon)"
     ]
     assert proc.stdout == ""
     assert all_runs(fresh_store) == []

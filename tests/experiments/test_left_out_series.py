@@ -177,11 +177,6 @@ def test_strict_refuses_the_same_data_in_one_line_and_leaves_no_run_running(comp
     assert [r.info.run_id for r in runs if r.info.status == "RUNNING"] == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: packaging.fallback.split_short sends a series to the fallback only when it has fewer "
-    "than lookback points and ignores PackagedState.left_out, so a left-out series with >= lookback "
-    "points is forecast by the network although the README, the summary and left_out_series.csv say "
-    "the best baseline forecasts it"))
 def test_a_left_out_series_is_forecast_by_the_baseline_even_with_a_lookback_of_history(
         compared, left_out_table, synthetic_panel, tmp_path):
     """The README: a series left out of training is forecast by the comparison's best baseline at

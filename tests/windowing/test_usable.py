@@ -56,7 +56,7 @@ def test_more_than_half_of_the_panel_short_is_refused():
     assert str(err.value) == (
         f"panel: column 'y': 2 of 3 series have fewer than {NEED} points (lookback 12 + horizon 4 + validation "
         f"and backtest), that is most of the panel: 's1', 's2'; shortest 's2' has 10 points "
-        "(shorten --lookback or --horizon)"
+        "(shorten the lookback or the horizon)"
     )
 
 
@@ -119,7 +119,7 @@ def test_three_short_series_of_four_are_refused_in_one_line(write_csv, caplog):
     assert message == (
         f"{path}: column 'load': 3 of 4 series have fewer than {NEED} points (lookback 12 + horizon 4 + "
         "validation and backtest), that is most of the panel: 'x', 'y', 'z'; shortest 'y' has 7 points "
-        "(shorten --lookback or --horizon)")
+        "(shorten the lookback or the horizon)")
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], "refused, not also warned"
 
 
@@ -131,7 +131,7 @@ def test_strict_refuses_one_short_series_of_four(write_csv):
     assert str(err.value) == (
         f"{path}: column 'load': 1 of 4 series have fewer than {NEED} points (lookback 12 + horizon 4 + "
         f"validation and backtest), --strict refuses any: 'd'; shortest 'd' has {NEED - 1} points "
-        "(shorten --lookback or --horizon)")
+        "(shorten the lookback or the horizon)")
     assert partition(data, SPEC, strict=False)[0].ids == ["a", "b", "c"]
 
 
