@@ -122,6 +122,9 @@ def _lineage(ref: ModelRef, data: Path, input_sha: str, as_of, history: History,
              engine: str, output: Path, output_sha: str, forecast: pd.DataFrame, run_id: str) -> dict:
     from forecasting import __version__
 
+    by_fallback = []
+    if FORECASTER in forecast.columns and state.fallback is not None:
+        by_fallback = sorted(map(str, forecast.loc[forecast[FORECASTER] == state.fallback].iloc[:, 0].unique()))
     return {
         "model_uri": ref.uri,
         "model_resolved_uri": ref.load_uri,
@@ -140,6 +143,9 @@ def _lineage(ref: ModelRef, data: Path, input_sha: str, as_of, history: History,
         "output_sha256": output_sha,
         "rows": len(forecast),
         "series": int(forecast.iloc[:, 0].nunique()),
+        "fallback": state.fallback,
+        "series_by_fallback": len(by_fallback),
+        "series_by_fallback_ids": by_fallback[:20],
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "package_version": __version__,
         "batch_run_id": run_id,

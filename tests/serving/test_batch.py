@@ -47,7 +47,7 @@ def test_predict_writes_next_steps_lineage_and_a_run(served_model, tmp_path, cap
     assert "wrote 12 forecasts (2 series x 6 steps)" in capsys.readouterr().out
 
     forecast = pd.read_csv(output, parse_dates=["ds"])
-    assert list(forecast.columns) == ["unique_id", "ds", "y_hat"]
+    assert list(forecast.columns) == ["unique_id", "ds", "y_hat", "forecaster"]
     last = served_model.frame["ds"].max()
     for uid in ("s0", "s1"):
         part = forecast[forecast["unique_id"] == uid]
@@ -60,6 +60,8 @@ def test_predict_writes_next_steps_lineage_and_a_run(served_model, tmp_path, cap
     assert lineage["model_name"] == served_model.name
     assert lineage["model_version"] == str(champion.version)
     assert lineage["model_run_id"] == champion.run_id
+    assert set(forecast["forecaster"]) == {champion.tags["model_family"]}  # no series left to the baseline
+    assert lineage["series_by_fallback"] == 0 and lineage["fallback"] in ("naive", "seasonal_naive")
     assert lineage["model_alias"] == "champion"
     assert lineage["input_sha256"] == _sha256(served_model.data_csv)
     assert lineage["output_sha256"] == _sha256(output)
@@ -129,8 +131,6 @@ def _bad_inputs(served_model, synthetic_panel, folder: Path) -> dict[str, tuple[
     frame = served_model.frame
     no_target = folder / "no-target.csv"
     frame.drop(columns=["y"]).to_csv(no_target, index=False)
-    short = folder / "short.csv"
-    frame.groupby("unique_id").head(10).to_csv(short, index=False)
     corrupt = folder / "corrupt.parquet"
     corrupt.write_bytes(b"PAR1 this is not parquet")
     daily = folder / "daily.csv"
@@ -143,7 +143,6 @@ def _bad_inputs(served_model, synthetic_panel, folder: Path) -> dict[str, tuple[
     return {
         "time-zone aware": (["--data", str(aware)], "time-zone aware timestamps (UTC+01:00) are not accepted"),
         "missing column": (["--data", str(no_target)], "missing target column 'y' that the model was trained with"),
-        "too little history": (["--data", str(short)], "series 's0' has 10 points, the model needs at least lookback = 24"),
         "unknown model URI": (["--data", data, "--model", f"models:/{served_model.name}@retired"],
                               f"registered model '{served_model.name}' has no alias 'retired'"),
         "unregistered model": (["--data", data, "--model", "models:/nobody/3"], "no registered model named 'nobody'"),
@@ -154,7 +153,9 @@ def _bad_inputs(served_model, synthetic_panel, folder: Path) -> dict[str, tuple[
     }
 
 
-@pytest.mark.parametrize("case", ["time-zone aware", "missing column", "too little history", "unknown model URI", "unregistered model",
+# A series with less history than the lookback is not bad input: the model's fallback baseline
+# forecasts it (tests/experiments/test_left_out_series.py).
+@pytest.mark.parametrize("case", ["time-zone aware", "missing column", "unknown model URI", "unregistered model",
                                   "unreadable file", "missing file", "other frequency", "history after as-of"])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(served_model, synthetic_panel, tmp_path, capsys, case):
     args, expected = _bad_inputs(served_model, synthetic_panel, tmp_path)[case]

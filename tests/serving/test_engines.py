@@ -31,7 +31,8 @@ def test_mlflow_models_predict_gives_the_same_forecasts(served_model, tmp_path):
     theirs["ds"] = pd.to_datetime(theirs["ds"])
     theirs = theirs.sort_values(["unique_id", "ds"]).reset_index(drop=True)
 
-    assert list(theirs.columns) == ["unique_id", "ds", "y_hat"]
+    assert list(theirs.columns) == ["unique_id", "ds", "y_hat", "forecaster"]
+    assert theirs["forecaster"].tolist() == ours["forecaster"].tolist()
     assert theirs["unique_id"].tolist() == ours["unique_id"].tolist()
     assert (theirs["ds"].to_numpy() == ours["ds"].to_numpy()).all()
     np.testing.assert_array_equal(theirs["y_hat"].to_numpy(), ours["y_hat"].to_numpy())

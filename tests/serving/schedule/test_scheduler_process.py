@@ -95,7 +95,7 @@ def test_scheduler_survives_a_restart_and_a_failing_job_does_not_stop_another(se
     written = Path(ok[-1].output)
     assert written.parent == out and written.name.startswith("good-")
     forecast = pd.read_csv(written)
-    assert len(forecast) == 12 and list(forecast.columns) == ["unique_id", "ds", "y_hat"]
+    assert len(forecast) == 12 and list(forecast.columns) == ["unique_id", "ds", "y_hat", "forecaster"]
     assert Path(f"{written}.lineage.json").exists()
     assert not list(out.glob("broken-*")) and not list(out.glob(".*.tmp"))
 

@@ -72,7 +72,8 @@ def test_fresh_process_forecasts_next_steps_of_every_series(comparison, subproce
     forecasts, _ = subprocess_forecasts
     id_col, time_col, target_col = comparison.columns
     H = comparison.horizon
-    assert list(forecasts.columns) == [id_col, time_col, "y_hat"]
+    assert list(forecasts.columns) == [id_col, time_col, "y_hat", "forecaster"]
+    assert set(forecasts["forecaster"]) <= {"gru", "lstm"}  # every series long enough for the network
     assert len(forecasts) == len(comparison.lengths) * H
     assert list(pd.unique(forecasts[id_col])) == list(comparison.lengths)
 
