@@ -177,14 +177,14 @@ def test_stride_stays_1_while_an_epoch_is_within_the_work_bound():
 
 def test_stride_thins_an_epoch_that_would_exceed_the_work_bound():
     """400 series of 1000 points, lookback 48, segment 24, horizon 24: 251,600 windows of
-    2 + 1 segment steps at 256 units, 3 * 256**2 = 196,608 each: 4.95e10 > 4e10, stride 2."""
+    2 + 1 segment steps at 256 units, 3 * 256**2 = 196,608 each: 4.95e10 > 2e10, stride 3."""
     cfg, choices = resolve(config(windowing={"lookback": 48}), pd.Series([1000] * 400), HOUR, 24)
     n_windows, work = 629 * 400, 3 * 256**2
     assert n_windows * work > EPOCH_WORK
     assert cfg.model.units == 256 and cfg.model.segment == 24
-    assert cfg.windowing.stride == 2 == math.ceil(n_windows * work / EPOCH_WORK)
+    assert cfg.windowing.stride == 3 == math.ceil(n_windows * work / EPOCH_WORK)
     assert (n_windows // cfg.windowing.stride) * work <= EPOCH_WORK
-    assert {c.key: c.why for c in choices}["windowing.stride"] == "251,600 windows thinned to about 125,800 per epoch"
+    assert {c.key: c.why for c in choices}["windowing.stride"] == "251,600 windows thinned to about 83,866 per epoch"
 
 
 @pytest.mark.parametrize("n_series", [1, 20, 400, 3000])
@@ -206,7 +206,7 @@ def test_pointwise_work_counts_every_lookback_step():
     cfg, _ = resolve(config(windowing={"lookback": 48}, model={"arch": "pointwise", "units": 64}),
                      pd.Series([1000] * 3000), HOUR, 24)
     n_windows, work = 629 * 3000, 48 * 64**2  # 1,887,000 windows of 196,608: 3.7e11
-    assert cfg.windowing.stride == math.ceil(n_windows * work / EPOCH_WORK) == 10
+    assert cfg.windowing.stride == math.ceil(n_windows * work / EPOCH_WORK) == 19
 
 
 # --- the lookback aimed for ------------------------------------------------------------------
