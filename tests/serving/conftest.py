@@ -1,56 +1,13 @@
-"""One tiny real forecaster for every serving test: trained once per session (about 30 s).
-
-Two hourly series of 600 points, lookback 24, horizon 6, 8 units, one epoch; the
-comparison registers both families, so ``models:/tiny-forecaster@champion`` and
-``@challenger`` exist in a SQLite store of its own.
-"""
+"""The real `forecast` command line in a subprocess, for the serving tests. The tiny registered
+forecaster they serve, ``served_model``, is in tests/conftest.py (tests/tracking resolves it too)."""
 
 from __future__ import annotations
 
-import os
+import subprocess
+import sys
+from pathlib import Path
 
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # as the CLI sets it
-
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-
-MODEL_NAME = "tiny-forecaster"
-LOOKBACK, HORIZON = 24, 6
-REPO = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class ServedModel:
-    root: Path
-    tracking_uri: str
-    name: str
-    data_csv: Path  # the training file: 2 series, 600 hourly points each
-    frame: pd.DataFrame
-
-    @property
-    def champion(self) -> str:
-        return f"models:/{self.name}@champion"
-
-    def env(self, **extra: str) -> dict[str, str]:
-        """Environment for a `forecast` subprocess that uses this store."""
-        env = dict(os.environ)
-        env.update({"MLFLOW_TRACKING_URI": self.tracking_uri, "TF_CPP_MIN_LOG_LEVEL": "2"}, **extra)
-        env.pop("FORECAST_STATE_DIR", None)
-        return env
-
-
-@pytest.fixture(scope="session")
-def served_model(tmp_path_factory, register_tiny_comparison, synthetic_panel) -> ServedModel:
-    root = tmp_path_factory.mktemp("served-model")
-    frame = synthetic_panel(["s0", "s1"], 600, seed=3)
-    data_csv, uri = register_tiny_comparison(root, frame, "serving-tests", MODEL_NAME, LOOKBACK, HORIZON,
-                                             gru_impl="keras")
-    return ServedModel(root, uri, MODEL_NAME, data_csv, frame)
+import pytest
 
 
 def run_forecast(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
