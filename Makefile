@@ -26,6 +26,7 @@ run: install
 # The whole suite, slow tests included (that is what CI runs).
 test: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
 
 # Everything but the tests marked slow.
@@ -34,6 +35,7 @@ test-fast: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # The .ipynb files from their sources notebooks/NN_*.py (jupytext percent format); --update
 # keeps the cell ids of the committed notebooks, so unchanged cells give unchanged files.

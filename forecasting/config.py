@@ -188,8 +188,12 @@ class PipelineConfig(_Section):
 
     def unresolved(self) -> list[str]:
         """Dotted keys still set to ``auto``."""
-        return [f"{name}.{key}" for name in ("windowing", "model", "training")
-                for key, value in getattr(self, name) if value == AUTO]
+        return [
+            f"{name}.{key}"
+            for name in ("windowing", "model", "training")
+            for key, value in getattr(self, name)
+            if value == AUTO
+        ]
 
 
 def _detail(exc: ValidationError, prefix: str = "") -> str:
@@ -198,11 +202,17 @@ def _detail(exc: ValidationError, prefix: str = "") -> str:
     inner = err.get("ctx", {}).get("error")
     if isinstance(inner, ConfigError):  # a section validated inside another one already said it
         return str(inner)
-    key = ".".join([prefix] * bool(prefix) + [str(p) for p in err["loc"] if not _is_union_branch(p)])
+    key = ".".join(
+        [prefix] * bool(prefix) + [str(p) for p in err["loc"] if not _is_union_branch(p)]
+    )
     key = key or "(top level)"
     if err["type"] == "extra_forbidden":
         return f"unknown key {key!r}"
-    received = f" (received {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
+    received = (
+        f" (received {err['input']!r})"
+        if "input" in err and not isinstance(err["input"], dict)
+        else ""
+    )
     return f"{key}: {err['msg'].removeprefix('Value error, ')}{received}"
 
 
@@ -232,7 +242,9 @@ def set_key(tree: dict, dotted: str, raw: str, source: str = "--set") -> None:
         raise ConfigError(f"{source}: {dotted}: cannot parse value {raw!r}") from exc
 
 
-def build_config(tree: dict, source: str, overrides: list[str] | tuple[str, ...] = ()) -> PipelineConfig:
+def build_config(
+    tree: dict, source: str, overrides: list[str] | tuple[str, ...] = ()
+) -> PipelineConfig:
     tree = dict(tree or {})
     for item in overrides:
         if "=" not in item:

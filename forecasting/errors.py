@@ -48,6 +48,7 @@ class Busy(ForecastingError, RuntimeError):
 
     exit_status = ExitStatus.BUSY
 
+
 def first_line(exc: BaseException, with_type: bool = False) -> str:
     """The first line of ``exc``'s message, for one-line reports of an error from a library.
 

@@ -54,7 +54,7 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
     prefix = f".{path.name}."
     removed = []
     for candidate in path.parent.glob(f"{glob_escape(prefix)}*.tmp"):
-        pid_text = candidate.name[len(prefix):].split(".", 1)[0]
+        pid_text = candidate.name[len(prefix) :].split(".", 1)[0]
         if not pid_text.isdigit() or int(pid_text) == os.getpid() or pid_alive(int(pid_text)):
             continue
         with contextlib.suppress(FileNotFoundError):

@@ -162,6 +162,7 @@ show("H_0 = Z_0 ⊙ H_{-1} + (1 − Z_0) ⊙ H~_0", H_0)
 #
 # The same four lines in a loop; each step's `H` becomes the next step's `H_{t-1}`.
 
+
 # %%
 def gru_numpy(X, H_start):
     """States and gates of every step: X [B, S, V], H_start [B, H] -> three [B, S, H]."""
@@ -278,7 +279,9 @@ print("\nnaive softmax of [1000, 999, 998]:", naive, "  stable:", softmax(big))
 # by hand it is one changed line.
 
 # %%
-bias2 = rng.normal(scale=0.2, size=(2, 3 * H)).astype(np.float32)  # row 0: input side, row 1: recurrent side
+bias2 = rng.normal(scale=0.2, size=(2, 3 * H)).astype(
+    np.float32
+)  # row 0: input side, row 1: recurrent side
 H_t = np.zeros((B, H))
 by_hand = []
 for t in range(S):
@@ -293,5 +296,7 @@ for t in range(S):
 after = keras.layers.RNN(GRUCell(H, reset_after=True), return_sequences=True)
 after.build((None, S, V))
 after.set_weights([kernel, recurrent_kernel, bias2])
-np.testing.assert_allclose(np.asarray(after(X.astype(np.float32))), np.stack(by_hand, axis=1), atol=1e-6)
+np.testing.assert_allclose(
+    np.asarray(after(X.astype(np.float32))), np.stack(by_hand, axis=1), atol=1e-6
+)
 print("reset_after=True matches too.")

@@ -102,8 +102,13 @@ plt.show()
 # %%
 windowed = make_windows(data, WindowSpec(lookback=LOOKBACK, horizon=HORIZON, n_folds=2))
 for name, w in windowed.splits.items():
-    print(f"{name:>5}: {len(w):6d} windows, past {w.past.shape}, future {w.future.shape}, target {w.target.shape}")
-print("features of every past step:", ["target (scaled)", *windowed.covariates, *windowed.calendar_names])
+    print(
+        f"{name:>5}: {len(w):6d} windows, past {w.past.shape}, future {w.future.shape}, target {w.target.shape}"
+    )
+print(
+    "features of every past step:",
+    ["target (scaled)", *windowed.covariates, *windowed.calendar_names],
+)
 
 train = windowed.splits["train"]
 row = len(train) // 2
@@ -126,14 +131,27 @@ plt.show()
 # logs everything to MLflow and registers the winner as `quickstart-forecaster@champion`.
 
 # %%
-cfg = build_config({
-    "name": "quickstart",
-    "data": {"path": DATA},
-    "windowing": {"lookback": LOOKBACK, "horizon": HORIZON, "n_folds": 2},
-    "model": {"units": 16},
-    "training": {"max_epochs": EPOCHS, "patience": 2, "batch_size": 256, "learning_rate": 0.003, "seed": 42},
-    "mlflow": {"experiment": "quickstart", "model_name": "quickstart-forecaster", "tracking_uri": STORE},
-}, "quickstart notebook")
+cfg = build_config(
+    {
+        "name": "quickstart",
+        "data": {"path": DATA},
+        "windowing": {"lookback": LOOKBACK, "horizon": HORIZON, "n_folds": 2},
+        "model": {"units": 16},
+        "training": {
+            "max_epochs": EPOCHS,
+            "patience": 2,
+            "batch_size": 256,
+            "learning_rate": 0.003,
+            "seed": 42,
+        },
+        "mlflow": {
+            "experiment": "quickstart",
+            "model_name": "quickstart-forecaster",
+            "tracking_uri": STORE,
+        },
+    },
+    "quickstart notebook",
+)
 result = run_comparison(cfg)
 
 # %%
@@ -149,16 +167,29 @@ print("Decision:", result.decision.winner.upper(), "-", result.decision.reason)
 # %%
 backtest_windows = prepare(cfg).windowed
 test = backtest_windows.splits["test"]
-history, actual, times = backtest_windows.history(test), backtest_windows.actuals(test), backtest_windows.target_times(test)
+history, actual, times = (
+    backtest_windows.history(test),
+    backtest_windows.actuals(test),
+    backtest_windows.target_times(test),
+)
 
-fig, axes = plt.subplots(len(backtest_windows.series), 1, figsize=(11, 3.2 * len(backtest_windows.series)), squeeze=False)
+fig, axes = plt.subplots(
+    len(backtest_windows.series), 1, figsize=(11, 3.2 * len(backtest_windows.series)), squeeze=False
+)
 for ax, (index, series) in zip(axes[:, 0], enumerate(backtest_windows.series), strict=True):
     row = np.flatnonzero(test.series == index)[-1]
     origin = test.origin[row]
-    ax.plot(series.times[origin - LOOKBACK + 1 : origin + 1], history[row], color="0.6", label="history")
+    ax.plot(
+        series.times[origin - LOOKBACK + 1 : origin + 1], history[row], color="0.6", label="history"
+    )
     ax.plot(times[row], actual[row], color="black", lw=2, label="actual")
     for family in ("lstm", "gru"):
-        ax.plot(times[row], result.families[family].backtest.forecasts[row], lw=1.5, label=family.upper())
+        ax.plot(
+            times[row],
+            result.families[family].backtest.forecasts[row],
+            lw=1.5,
+            label=family.upper(),
+        )
     ax.set_title(f"{series.uid}: forecast from {series.times[origin]}")
     ax.set_ylabel("°F")
     ax.legend(loc="upper left", ncol=4)
@@ -182,9 +213,11 @@ forecast.groupby(ID).head(3)
 # %%
 fig, ax = plt.subplots(figsize=(11, 3.5))
 for uid, part in recent.groupby(ID):
-    line, = ax.plot(part[TIME], part[TARGET], lw=1.2, label=f"{uid} (last 72 h)")
+    (line,) = ax.plot(part[TIME], part[TARGET], lw=1.2, label=f"{uid} (last 72 h)")
     ahead = forecast[forecast[ID] == uid]
-    ax.plot(ahead[TIME], ahead["y_hat"], lw=2, ls="--", color=line.get_color(), label=f"{uid} forecast")
+    ax.plot(
+        ahead[TIME], ahead["y_hat"], lw=2, ls="--", color=line.get_color(), label=f"{uid} forecast"
+    )
 ax.set_ylabel("°F")
 ax.legend(ncol=2, fontsize=8)
 plt.show()

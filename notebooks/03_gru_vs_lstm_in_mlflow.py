@@ -63,7 +63,9 @@ def project_root() -> Path:
 
 STORE = os.environ.get("MLFLOW_TRACKING_URI") or default_uri(project_root())
 EPOCHS = int(os.environ.get("FORECAST_NB_EPOCHS", "3"))
-UI = os.environ.get("FORECAST_NB_UI", "http://127.0.0.1:5000")  # where `forecast ui` serves the store
+UI = os.environ.get(
+    "FORECAST_NB_UI", "http://127.0.0.1:5000"
+)  # where `forecast ui` serves the store
 use_store(STORE)
 client = mlflow.MlflowClient()
 print("MLflow store:", STORE)
@@ -89,18 +91,34 @@ if parent is None:
     recent = load_series("bundled:city-temps").frame.groupby(ID, sort=False).tail(days * 24)
     csv = Path(tempfile.mkdtemp(prefix="forecast-nb03-")) / "city-temps-recent.csv"
     recent[[ID, TIME, TARGET]].to_csv(csv, index=False)
-    run_comparison(build_config({
-        "name": "tiny-comparison",
-        "data": {"path": str(csv)},
-        "windowing": {"lookback": 48, "horizon": 24, "n_folds": 2},
-        "model": {"units": 8},
-        "training": {"max_epochs": EPOCHS, "patience": 2, "batch_size": 128, "learning_rate": 0.003},
-        "mlflow": {"experiment": "tiny-comparison", "model_name": "tiny-forecaster", "tracking_uri": STORE},
-    }, "notebook 03"))
+    run_comparison(
+        build_config(
+            {
+                "name": "tiny-comparison",
+                "data": {"path": str(csv)},
+                "windowing": {"lookback": 48, "horizon": 24, "n_folds": 2},
+                "model": {"units": 8},
+                "training": {
+                    "max_epochs": EPOCHS,
+                    "patience": 2,
+                    "batch_size": 128,
+                    "learning_rate": 0.003,
+                },
+                "mlflow": {
+                    "experiment": "tiny-comparison",
+                    "model_name": "tiny-forecaster",
+                    "tracking_uri": STORE,
+                },
+            },
+            "notebook 03",
+        )
+    )
     parent = latest_comparison()
 
 experiment = client.get_experiment(parent.info.experiment_id)
-print(f"comparison run {parent.info.run_id} ({parent.info.run_name}) in experiment {experiment.name!r}")
+print(
+    f"comparison run {parent.info.run_id} ({parent.info.run_name}) in experiment {experiment.name!r}"
+)
 
 # %% [markdown]
 # ## The runs
@@ -112,17 +130,19 @@ children = client.search_runs(
     [experiment.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
 )
 children = {run.data.tags["model_family"]: run for run in children}
-overview = pd.DataFrame({
-    family: {
-        "run id": run.info.run_id,
-        "status": run.info.status,
-        "parameters": int(run.data.metrics.get("n_params", float("nan"))),
-        "epochs": int(run.data.metrics.get("epochs_trained", 0)),
-        "backtest MASE": run.data.metrics.get("backtest_mase"),
-        "train seconds": run.data.metrics.get("train_seconds"),
+overview = pd.DataFrame(
+    {
+        family: {
+            "run id": run.info.run_id,
+            "status": run.info.status,
+            "parameters": int(run.data.metrics.get("n_params", float("nan"))),
+            "epochs": int(run.data.metrics.get("epochs_trained", 0)),
+            "backtest MASE": run.data.metrics.get("backtest_mase"),
+            "train seconds": run.data.metrics.get("train_seconds"),
+        }
+        for family, run in sorted(children.items())
     }
-    for family, run in sorted(children.items())
-}).T
+).T
 display(overview)
 
 # %% [markdown]
@@ -133,7 +153,9 @@ display(overview)
 # parameter counts and timings.
 
 # %%
-table_path = mlflow.artifacts.download_artifacts(run_id=parent.info.run_id, artifact_path="comparison.csv")
+table_path = mlflow.artifacts.download_artifacts(
+    run_id=parent.info.run_id, artifact_path="comparison.csv"
+)
 table = pd.read_csv(table_path, index_col="model")
 table.round(3)
 
@@ -175,8 +197,10 @@ registered = tags.get("registered_model")  # NAME@champion
 if registered:
     name, alias = registered.split("@")
     version = client.get_model_version_by_alias(name, alias)
-    print(f"models:/{registered} -> version {version.version}, family {version.tags.get('model_family')}, "
-          f"run {version.run_id}")
+    print(
+        f"models:/{registered} -> version {version.version}, family {version.tags.get('model_family')}, "
+        f"run {version.run_id}"
+    )
 
 # %% [markdown]
 # ## Finding all this in the MLflow UI
@@ -194,4 +218,7 @@ run_ids = [children[f].info.run_id for f in ("lstm", "gru") if f in children]
 runs_page, compare_page = ui_links(UI, experiment.experiment_id, run_ids)
 print("training runs of the experiment:", runs_page)
 print("compare the LSTM and GRU runs: ", compare_page)
-print("the parent run:                 ", f"{UI}/#/experiments/{experiment.experiment_id}/runs/{parent.info.run_id}")
+print(
+    "the parent run:                 ",
+    f"{UI}/#/experiments/{experiment.experiment_id}/runs/{parent.info.run_id}",
+)

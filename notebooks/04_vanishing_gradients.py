@@ -99,9 +99,11 @@ distance = np.arange(0, 101)
 a = 0.6  # slope of a plain step: w (1 − h²)
 fig, ax = plt.subplots(figsize=(8, 4))
 for w_slope in (0.9, 0.6):
-    ax.plot(distance, w_slope ** distance, ls="--", label=f"plain RNN, factor {w_slope}")
+    ax.plot(distance, w_slope**distance, ls="--", label=f"plain RNN, factor {w_slope}")
 for z in (0.5, 0.9, 0.99, 1.0):
-    ax.plot(distance, (z + (1 - z) * a) ** distance, label=f"GRU, z = {z}: factor {z + (1 - z) * a:.3f}")
+    ax.plot(
+        distance, (z + (1 - z) * a) ** distance, label=f"GRU, z = {z}: factor {z + (1 - z) * a:.3f}"
+    )
 ax.set_yscale("log")
 ax.set_ylim(1e-12, 2)
 ax.set_xlabel("distance T − t")
@@ -144,10 +146,12 @@ for label, kind, memory in [
     losses[label] = float(model.evaluate(x_eval, y_eval, verbose=0))
 
 flow = gradient_flow({label: m.get_layer("recurrent") for label, m in probes.items()}, x_eval[:32])
-print(f"{TASK_EPOCHS} epochs; test MSE of always predicting 0: {float(np.mean(y_eval ** 2)):.3f}")
+print(f"{TASK_EPOCHS} epochs; test MSE of always predicting 0: {float(np.mean(y_eval**2)):.3f}")
 for label in flow.norms:
-    print(f"{label:24s} test MSE {losses[label]:.3f}   "
-          f"mean ‖∂h_T/∂h_t‖ over the farthest 10 steps: {flow.far_mean(label):.2e}")
+    print(
+        f"{label:24s} test MSE {losses[label]:.3f}   "
+        f"mean ‖∂h_T/∂h_t‖ over the farthest 10 steps: {flow.far_mean(label):.2e}"
+    )
 plot_gradient_flow(FIGURES / "copy_task_flow.png", flow, title=f"Long-memory task, T = {STEPS}")
 display(Image(filename=str(FIGURES / "copy_task_flow.png")))
 
@@ -180,8 +184,13 @@ display(Image(filename=str(FIGURES / "copy_task_flow.png")))
 # %%
 gru_layer = probes["GRU (chrono gates)"].get_layer("recurrent")
 trace = read_gates(gru_layer, x_eval)
-plot_gates(FIGURES / "copy_task_gates.png", x_eval[0, :, 0], {"GRU": trace},
-           series_label="input", title="GRU on the long-memory task: the target is the value at step 0")
+plot_gates(
+    FIGURES / "copy_task_gates.png",
+    x_eval[0, :, 0],
+    {"GRU": trace},
+    series_label="input",
+    title="GRU on the long-memory task: the target is the value at step 0",
+)
 display(Image(filename=str(FIGURES / "copy_task_gates.png")))
 keep = trace.z.mean(axis=(0, 1))
 print("mean z per unit:", np.round(keep, 2))
@@ -213,19 +222,36 @@ if DAYS:
     data.frame = data.frame.groupby(ID, sort=False).tail(DAYS * 24).reset_index(drop=True)
 windowed = make_windows(data, WindowSpec(lookback=72, horizon=24))
 keras.utils.set_random_seed(0)
-forecaster = build_forecaster("gru", ModelSpec(arch="pointwise", units=UNITS), 72, 24, windowed.n_features,
-                              windowed.n_calendar, period=24)
-train(forecaster, windowed, TrainBudget(max_epochs=EPOCHS, patience=2, batch_size=256, learning_rate=0.003),
-      verbose=0, period=24)
+forecaster = build_forecaster(
+    "gru",
+    ModelSpec(arch="pointwise", units=UNITS),
+    72,
+    24,
+    windowed.n_features,
+    windowed.n_calendar,
+    period=24,
+)
+train(
+    forecaster,
+    windowed,
+    TrainBudget(max_epochs=EPOCHS, patience=2, batch_size=256, learning_rate=0.003),
+    verbose=0,
+    period=24,
+)
 
 test = windowed.splits["test"]
 last = [int(np.flatnonzero(test.series == s)[-1]) for s in range(len(windowed.series))]
-window = {"past": test.past[last], "future": test.future[last]}  # the latest test window of each series
+window = {
+    "past": test.past[last],
+    "future": test.future[last],
+}  # the latest test window of each series
 gru_0 = forecaster.get_layer("gru_0")
 seen = layer_inputs(forecaster, [gru_0], window)["gru_0"]
 city = gradient_flow({"forecaster GRU": gru_0}, seen)
-print(f"forecaster GRU: ‖∂h_T/∂h_t‖ = {city.norms['forecaster GRU'][24]:.2e} one day back, "
-      f"{city.norms['forecaster GRU'][72]:.2e} three days back")
+print(
+    f"forecaster GRU: ‖∂h_T/∂h_t‖ = {city.norms['forecaster GRU'][24]:.2e} one day back, "
+    f"{city.norms['forecaster GRU'][72]:.2e} three days back"
+)
 plot_gradient_flow(FIGURES / "city_flow.png", city, title="GRU forecaster on city temperatures")
 display(Image(filename=str(FIGURES / "city_flow.png")))
 
@@ -233,9 +259,15 @@ display(Image(filename=str(FIGURES / "city_flow.png")))
 trace = read_gates(gru_0, seen)
 series = windowed.series[0]
 origin = test.origin[last[0]]
-plot_gates(FIGURES / "city_gates.png", series.values[origin - 71 : origin + 1, 0], {"gru_0": trace}, sample=0,
-           times=[str(t)[:16] for t in series.times[origin - 71 : origin + 1]], series_label=f"{series.uid}\n°F",
-           title="GRU forecaster: gates on the last 72 hours before a forecast")
+plot_gates(
+    FIGURES / "city_gates.png",
+    series.values[origin - 71 : origin + 1, 0],
+    {"gru_0": trace},
+    sample=0,
+    times=[str(t)[:16] for t in series.times[origin - 71 : origin + 1]],
+    series_label=f"{series.uid}\n°F",
+    title="GRU forecaster: gates on the last 72 hours before a forecast",
+)
 display(Image(filename=str(FIGURES / "city_gates.png")))
 print(trace.summary())
 

@@ -58,7 +58,13 @@ def make_panel(
         times = pd.date_range(start, periods=n, freq=freq)
         hours = np.asarray((times - times[0]) / pd.Timedelta(hours=1))
         daily = amplitude * np.sin(2.0 * np.pi * hours / 24.0 + i)
-        part = pd.DataFrame({id_col: uid, time_col: times, target_col: level * (i + 1) + daily + rng.normal(0.0, noise, n)})
+        part = pd.DataFrame(
+            {
+                id_col: uid,
+                time_col: times,
+                target_col: level * (i + 1) + daily + rng.normal(0.0, noise, n),
+            }
+        )
         for c in range(covariates):
             part[f"x{c}"] = rng.normal(0.0, 1.0, n)
         parts.append(part)
@@ -136,8 +142,15 @@ class TinyComparison:
 
 
 def _run_tiny_comparison(
-    root: Path, frame: pd.DataFrame, name: str, model_name: str, lookback: int, horizon: int,
-    gru_impl: str = "custom", seed: int = 42, skip: str = "seasonal",
+    root: Path,
+    frame: pd.DataFrame,
+    name: str,
+    model_name: str,
+    lookback: int,
+    horizon: int,
+    gru_impl: str = "custom",
+    seed: int = 42,
+    skip: str = "seasonal",
 ) -> TinyComparison:
     """Write ``frame`` to ``root/history.csv`` and run a one-epoch LSTM-then-GRU comparison on it
     into a store under ``root``, registering ``model_name`` (@champion and @challenger).
@@ -149,14 +162,17 @@ def _run_tiny_comparison(
     data_csv = root / "history.csv"
     frame.to_csv(data_csv, index=False)
     uri = f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"
-    cfg = build_config({
-        "name": name,
-        "data": {"path": str(data_csv)},
-        "windowing": {"lookback": lookback, "horizon": horizon, "n_folds": 1},
-        "model": {"units": 8, "gru_impl": gru_impl, "skip": skip},
-        "training": {"max_epochs": 1, "batch_size": 64, "seed": seed},
-        "mlflow": {"experiment": name, "model_name": model_name, "tracking_uri": uri},
-    }, name)
+    cfg = build_config(
+        {
+            "name": name,
+            "data": {"path": str(data_csv)},
+            "windowing": {"lookback": lookback, "horizon": horizon, "n_folds": 1},
+            "model": {"units": 8, "gru_impl": gru_impl, "skip": skip},
+            "training": {"max_epochs": 1, "batch_size": 64, "seed": seed},
+            "mlflow": {"experiment": name, "model_name": model_name, "tracking_uri": uri},
+        },
+        name,
+    )
     try:
         result = run_comparison(cfg)
     finally:
@@ -214,8 +230,15 @@ class ServedModel:
 def served_model(tmp_path_factory, register_tiny_comparison, synthetic_panel) -> ServedModel:
     root = tmp_path_factory.mktemp("served-model")
     frame = synthetic_panel(["s0", "s1"], 600, seed=3)
-    data_csv, uri = register_tiny_comparison(root, frame, "serving-tests", SERVED_MODEL_NAME, SERVED_LOOKBACK,
-                                             SERVED_HORIZON, gru_impl="keras")
+    data_csv, uri = register_tiny_comparison(
+        root,
+        frame,
+        "serving-tests",
+        SERVED_MODEL_NAME,
+        SERVED_LOOKBACK,
+        SERVED_HORIZON,
+        gru_impl="keras",
+    )
     return ServedModel(root, uri, SERVED_MODEL_NAME, data_csv, frame)
 
 
@@ -233,8 +256,15 @@ EXPERIMENT = "experiments-test"
 
 def write_sales_csv(path: Path, synthetic_panel, lengths: dict[str, int] = LENGTHS) -> Path:
     """The sales file: hourly ``store, timestamp, sales``, level 50 per store, a daily cycle, noise."""
-    frame = synthetic_panel(lengths, start="2024-03-01", seed=7, level=50.0, amplitude=8.0, noise=1.5,
-                            columns=(ID_COL, TIME_COL, TARGET_COL))
+    frame = synthetic_panel(
+        lengths,
+        start="2024-03-01",
+        seed=7,
+        level=50.0,
+        amplitude=8.0,
+        noise=1.5,
+        columns=(ID_COL, TIME_COL, TARGET_COL),
+    )
     frame[TIME_COL] = frame[TIME_COL].dt.strftime("%Y-%m-%d %H:%M:%S")
     frame.to_csv(path, index=False)
     return path
@@ -244,12 +274,27 @@ def small_config_tree(data_path: Path, tracking_uri: str) -> dict:
     """A pipeline config tree small enough to train both families in seconds."""
     return {
         "name": "experiments-test",
-        "data": {"path": str(data_path), "id_col": ID_COL, "time_col": TIME_COL, "target": TARGET_COL},
+        "data": {
+            "path": str(data_path),
+            "id_col": ID_COL,
+            "time_col": TIME_COL,
+            "target": TARGET_COL,
+        },
         "windowing": {"lookback": LOOKBACK, "horizon": HORIZON, "n_folds": 2},
         "model": {"units": 8, "gru_impl": "custom"},
-        "training": {"max_epochs": 2, "patience": 2, "batch_size": 64, "learning_rate": 0.005, "seed": 3},
+        "training": {
+            "max_epochs": 2,
+            "patience": 2,
+            "batch_size": 64,
+            "learning_rate": 0.005,
+            "seed": 3,
+        },
         "rule": {"metric": "mase", "tolerance": 0.05, "alpha": 0.05, "test": "wilcoxon"},
-        "mlflow": {"experiment": EXPERIMENT, "model_name": MODEL_NAME, "tracking_uri": tracking_uri},
+        "mlflow": {
+            "experiment": EXPERIMENT,
+            "model_name": MODEL_NAME,
+            "tracking_uri": tracking_uri,
+        },
     }
 
 
@@ -279,7 +324,9 @@ class SharedComparison:
 
 
 @pytest.fixture(scope="session")
-def comparison(tmp_path_factory: pytest.TempPathFactory, synthetic_panel, reset_mlflow) -> Iterator[SharedComparison]:
+def comparison(
+    tmp_path_factory: pytest.TempPathFactory, synthetic_panel, reset_mlflow
+) -> Iterator[SharedComparison]:
     """The one end-to-end comparison the suite inspects: result + store URI."""
     from forecasting.config import build_config
     from forecasting.experiments.compare import run_comparison

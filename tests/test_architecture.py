@@ -42,12 +42,18 @@ ALLOWED["benchmarks"] = set(ALLOWED) - {"benchmarks", "cli", "jobs"}
 # Arrows that must never appear, whatever the table above says (it may be edited for a new
 # arrow; these name the reason why not).
 NEVER: dict[tuple[str, str], str] = {
-    ("diagnostics", "serving"): "diagnostics reads packaged models through packaging, not through serving",
+    (
+        "diagnostics",
+        "serving",
+    ): "diagnostics reads packaged models through packaging, not through serving",
     ("packaging", "tracking"): "the packaged format sits below the MLflow plumbing",
     ("packaging", "serving"): "the packaged format sits below serving",
     ("packaging", "diagnostics"): "the packaged format sits below diagnostics",
     ("packaging", "experiments"): "the packaged format sits below the experiments",
-    ("serving", "experiments"): "serving scores packaged models; a job that retrains belongs in jobs",
+    (
+        "serving",
+        "experiments",
+    ): "serving scores packaged models; a job that retrains belongs in jobs",
     ("experiments", "serving"): "a comparison never schedules or serves; jobs joins the two",
     ("serving", "jobs"): "jobs sit above serving",
     ("experiments", "jobs"): "jobs sit above the experiments",
@@ -84,19 +90,30 @@ SOURCES = sorted(p for p in PACKAGE.rglob("*.py") if p.parent != PACKAGE or p.st
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_module_imports_follow_the_architecture(path):
     owner = _top_level(path)
-    assert owner in ALLOWED, f"{owner} is a new top-level module: add it to ARCHITECTURE.md and ALLOWED"
+    assert owner in ALLOWED, (
+        f"{owner} is a new top-level module: add it to ARCHITECTURE.md and ALLOWED"
+    )
     allowed = ALLOWED[owner]
     if "*" in allowed:
         return
-    imported = {m for m in _imported_modules(path) if m != owner and m in ALLOWED} - EVERYWHERE - allowed
-    assert not imported, f"{path.relative_to(PACKAGE)} imports {sorted(imported)}; {owner} may import {sorted(allowed)}"
+    imported = (
+        {m for m in _imported_modules(path) if m != owner and m in ALLOWED} - EVERYWHERE - allowed
+    )
+    assert not imported, (
+        f"{path.relative_to(PACKAGE)} imports {sorted(imported)}; {owner} may import {sorted(allowed)}"
+    )
 
 
 @pytest.mark.parametrize(("owner", "target"), sorted(NEVER))
 def test_forbidden_arrows_are_absent(owner, target):
-    assert target not in ALLOWED[owner], f"ALLOWED lets {owner} import {target}: {NEVER[owner, target]}"
-    offenders = [str(p.relative_to(PACKAGE)) for p in SOURCES
-                 if _top_level(p) == owner and target in _imported_modules(p)]
+    assert target not in ALLOWED[owner], (
+        f"ALLOWED lets {owner} import {target}: {NEVER[owner, target]}"
+    )
+    offenders = [
+        str(p.relative_to(PACKAGE))
+        for p in SOURCES
+        if _top_level(p) == owner and target in _imported_modules(p)
+    ]
     assert not offenders, f"{offenders} import {target}: {NEVER[owner, target]}"
 
 
@@ -105,4 +122,6 @@ def test_every_package_is_on_the_map():
     assert packages <= set(ALLOWED)
     text = (PACKAGE.parent / "ARCHITECTURE.md").read_text()
     for name in packages:
-        assert f"forecasting/{name}/" in text, f"ARCHITECTURE.md does not describe forecasting/{name}/"
+        assert f"forecasting/{name}/" in text, (
+            f"ARCHITECTURE.md does not describe forecasting/{name}/"
+        )

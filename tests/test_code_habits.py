@@ -38,7 +38,9 @@ def test_module_logger_is_log_named_after_the_module(path):
     for node in _tree(path).body:  # module level only: functions may configure other loggers
         if isinstance(node, ast.Assign | ast.AnnAssign) and _is_get_logger(node.value):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            assert [ast.unparse(t) for t in targets] == ["log"], f"line {node.lineno}: call it `log`"
+            assert [ast.unparse(t) for t in targets] == ["log"], (
+                f"line {node.lineno}: call it `log`"
+            )
             assert ast.unparse(node.value) == "logging.getLogger(__name__)", f"line {node.lineno}"
 
 

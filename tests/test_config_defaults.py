@@ -32,13 +32,30 @@ from forecasting.config import (
 from forecasting.errors import ConfigError
 
 DEMO = Path(__file__).resolve().parents[1] / "pipelines" / "demo.yaml"
-SECTIONS = {"data": DataConfig, "windowing": WindowSpec, "model": ModelSpec, "training": TrainBudget, "rule": Rule,
-            "mlflow": MlflowConfig}
+SECTIONS = {
+    "data": DataConfig,
+    "windowing": WindowSpec,
+    "model": ModelSpec,
+    "training": TrainBudget,
+    "rule": Rule,
+    "mlflow": MlflowConfig,
+}
 HORIZON = 5
 # One value per flag, none of them the default: a new flag must be added here.
-GIVEN = {"--horizon": "7", "--lookback": "30", "--arch": "pointwise", "--units": "9", "--segment": "6",
-         "--loss": "huber", "--max-epochs": "3", "--batch-size": "17", "--seed": "4", "--gru-impl": "keras",
-         "--experiment": "exp", "--model-name": "name"}
+GIVEN = {
+    "--horizon": "7",
+    "--lookback": "30",
+    "--arch": "pointwise",
+    "--units": "9",
+    "--segment": "6",
+    "--loss": "huber",
+    "--max-epochs": "3",
+    "--batch-size": "17",
+    "--seed": "4",
+    "--gru-impl": "keras",
+    "--experiment": "exp",
+    "--model-name": "name",
+}
 
 
 def _dest(flag: str) -> str:
@@ -58,7 +75,9 @@ def compare_help(capsys) -> str:
     with pytest.raises(SystemExit) as exit_:
         build_parser().parse_args(["compare", "--help"])
     assert exit_.value.code == 0
-    return " ".join(capsys.readouterr().out.split())  # argparse wraps the help; compare it unwrapped
+    return " ".join(
+        capsys.readouterr().out.split()
+    )  # argparse wraps the help; compare it unwrapped
 
 
 # --- the compare flags ----------------------------------------------------------------------------
@@ -116,7 +135,9 @@ def test_a_bare_command_line_builds_the_default_config_plus_the_horizon():
 
 def test_each_flag_sets_its_key_and_nothing_else():
     assert set(GIVEN) == set(FLAGS), "give every flag a value here"
-    args = build_parser().parse_args(["compare", "--data", "X", *(x for item in GIVEN.items() for x in item)])
+    args = build_parser().parse_args(
+        ["compare", "--data", "X", *(x for item in GIVEN.items() for x in item)]
+    )
     cfg = build_config(config_tree(args), "command line")
     expected = {section: getattr(PipelineConfig(), section).model_dump() for section in SECTIONS}
     expected["data"]["path"] = "X"
@@ -137,7 +158,10 @@ def test_a_bad_flag_value_is_the_configs_error():
     args = parse("--arch", "x")
     with pytest.raises(ConfigError) as err:
         build_config(config_tree(args), "command line")
-    assert str(err.value) == "command line: model.arch: Input should be 'segment' or 'pointwise' (received 'x')"
+    assert (
+        str(err.value)
+        == "command line: model.arch: Input should be 'segment' or 'pointwise' (received 'x')"
+    )
 
 
 # --- the YAML pipeline ----------------------------------------------------------------------------
@@ -175,8 +199,12 @@ def test_the_library_specs_are_the_config_sections():
     assert BuilderSpec is ModelSpec
     assert TrainingBudget is TrainBudget
     assert DecisionRule is Rule
-    assert (config.WindowingConfig, config.ModelConfig, config.TrainingConfig, config.RuleConfig) == (
-        WindowSpec, ModelSpec, TrainBudget, Rule)
+    assert (
+        config.WindowingConfig,
+        config.ModelConfig,
+        config.TrainingConfig,
+        config.RuleConfig,
+    ) == (WindowSpec, ModelSpec, TrainBudget, Rule)
     for section, cls in SECTIONS.items():
         assert PipelineConfig.model_fields[section].annotation is cls, section
 
@@ -192,7 +220,11 @@ def test_each_spec_has_the_defaults_the_pipeline_config_holds(section):
 
 def test_the_auto_settings_are_the_ones_chosen_from_the_data():
     assert PipelineConfig().unresolved() == [
-        "windowing.lookback", "windowing.stride", "model.units", "model.segment", "training.max_epochs",
+        "windowing.lookback",
+        "windowing.stride",
+        "model.units",
+        "model.segment",
+        "training.max_epochs",
         "training.batch_size",
     ]
     assert WindowSpec().step_train == 1
@@ -208,7 +240,9 @@ def test_library_code_refuses_a_setting_still_auto():
         make_windows(None, WindowSpec())
     with pytest.raises(ConfigError, match="model.units is 'auto'"):
         build_forecaster("gru", ModelSpec(), 48, 12, 3, 2, 24)
-    with pytest.raises(ConfigError, match="training.max_epochs and training.batch_size must be chosen"):
+    with pytest.raises(
+        ConfigError, match="training.max_epochs and training.batch_size must be chosen"
+    ):
         train(None, None, TrainBudget(max_epochs=2))
 
 

@@ -14,8 +14,8 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def _readme_rows() -> dict[int, str]:
     text = README.read_text()
-    section = text[text.index("### Exit statuses"):]
-    section = section[:section.index("\n## ")]
+    section = text[text.index("### Exit statuses") :]
+    section = section[: section.index("\n## ")]
     return {int(m[1]): m[2] for m in re.finditer(r"^\| (\d+) \| `(\w+)` \|", section, re.MULTILINE)}
 
 
@@ -30,7 +30,9 @@ def test_statuses_are_distinct_and_only_interruption_looks_like_a_signal():
 
 
 def test_each_error_class_carries_its_status():
-    assert [e.exit_status for e in (InputError, DataError, ConfigError)] == [ExitStatus.BAD_INPUT] * 3
+    assert [e.exit_status for e in (InputError, DataError, ConfigError)] == [
+        ExitStatus.BAD_INPUT
+    ] * 3
     assert JobFailed.exit_status == ExitStatus.JOB_FAILED
     assert SchedulerBusy.exit_status == Busy.exit_status == ExitStatus.BUSY
     assert not issubclass(SchedulerBusy, InputError)  # a held lock is not bad input

@@ -31,8 +31,12 @@ def test_failure_inside_the_writer_keeps_the_old_file(tmp_path):
 
 def test_leftovers_of_a_dead_writer_are_removed_and_a_live_ones_kept(tmp_path):
     target = tmp_path / "table.md"
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     dead_pid = int(gone.stdout)  # exited and reaped: no such process any more
     assert not pid_alive(dead_pid) and pid_alive(os.getpid())
     dead = tmp_path / f".table.md.{dead_pid}.abc.tmp"

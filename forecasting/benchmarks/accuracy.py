@@ -59,31 +59,63 @@ BASELINES = ("naive", "seasonal_naive")
 # Published test MSE (MAE): the naive rows were computed under this protocol by the project's
 # reference notes; the model rows are quoted there from the Informer and DLinear papers.
 REFERENCE: dict[tuple[str, int], dict[str, tuple[float, float | None]]] = {
-    ("univariate", 24): {"naive": (0.034, 0.139), "seasonal_naive": (0.046, 0.166),
-                         "Informer (paper)": (0.098, None), "LSTMa (paper)": (0.114, None),
-                         "DeepAR (paper)": (0.107, None)},
-    ("univariate", 96): {"naive": (0.069, 0.203), "seasonal_naive": (0.071, 0.211), "DLinear (paper)": (0.056, None)},
-    ("multivariate", 24): {"naive": (1.222, 0.671), "seasonal_naive": (0.424, 0.389),
-                           "Informer (paper)": (0.577, None), "LSTMa (paper)": (0.650, None)},
-    ("multivariate", 96): {"naive": (1.294, 0.713), "seasonal_naive": (0.512, 0.433),
-                           "DLinear (paper)": (0.375, 0.399)},
+    ("univariate", 24): {
+        "naive": (0.034, 0.139),
+        "seasonal_naive": (0.046, 0.166),
+        "Informer (paper)": (0.098, None),
+        "LSTMa (paper)": (0.114, None),
+        "DeepAR (paper)": (0.107, None),
+    },
+    ("univariate", 96): {
+        "naive": (0.069, 0.203),
+        "seasonal_naive": (0.071, 0.211),
+        "DLinear (paper)": (0.056, None),
+    },
+    ("multivariate", 24): {
+        "naive": (1.222, 0.671),
+        "seasonal_naive": (0.424, 0.389),
+        "Informer (paper)": (0.577, None),
+        "LSTMa (paper)": (0.650, None),
+    },
+    ("multivariate", 96): {
+        "naive": (1.294, 0.713),
+        "seasonal_naive": (0.512, 0.433),
+        "DLinear (paper)": (0.375, 0.399),
+    },
 }
 # Published multivariate ETTh1 test MSE (MAE) at lookback 96, as tabulated in the SegRNN
 # repository's README ("Comparison Results for Lookback L = 96"; the rows other than SegRNN are
 # quoted there from the iTransformer paper). SegRNN is one GRU layer over segments.
 PUBLISHED_L96: dict[int, dict[str, tuple[float, float]]] = {
-    96: {"SegRNN": (0.368, 0.395), "iTransformer": (0.386, 0.405), "PatchTST": (0.414, 0.419),
-         "DLinear": (0.386, 0.400)},
-    192: {"SegRNN": (0.408, 0.419), "iTransformer": (0.441, 0.436), "PatchTST": (0.460, 0.445),
-          "DLinear": (0.437, 0.432)},
-    336: {"SegRNN": (0.444, 0.440), "iTransformer": (0.487, 0.458), "PatchTST": (0.501, 0.466),
-          "DLinear": (0.481, 0.459)},
-    720: {"SegRNN": (0.446, 0.457), "iTransformer": (0.503, 0.491), "PatchTST": (0.500, 0.488),
-          "DLinear": (0.519, 0.516)},
+    96: {
+        "SegRNN": (0.368, 0.395),
+        "iTransformer": (0.386, 0.405),
+        "PatchTST": (0.414, 0.419),
+        "DLinear": (0.386, 0.400),
+    },
+    192: {
+        "SegRNN": (0.408, 0.419),
+        "iTransformer": (0.441, 0.436),
+        "PatchTST": (0.460, 0.445),
+        "DLinear": (0.437, 0.432),
+    },
+    336: {
+        "SegRNN": (0.444, 0.440),
+        "iTransformer": (0.487, 0.458),
+        "PatchTST": (0.501, 0.466),
+        "DLinear": (0.481, 0.459),
+    },
+    720: {
+        "SegRNN": (0.446, 0.457),
+        "iTransformer": (0.503, 0.491),
+        "PatchTST": (0.500, 0.488),
+        "DLinear": (0.519, 0.516),
+    },
 }
 for _h, _rows in PUBLISHED_L96.items():
     REFERENCE.setdefault(("multivariate", _h), {}).update(
-        {f"{name} (L=96, SegRNN README)": row for name, row in _rows.items()})
+        {f"{name} (L=96, SegRNN README)": row for name, row in _rows.items()}
+    )
 
 
 @dataclass(frozen=True)
@@ -120,7 +152,9 @@ def load_etth1(path: str | Path, multivariate: bool = False) -> SeriesData:
         raise DataError(f"{path}: cannot read the ETTh1 CSV ({exc})") from exc
     missing = [c for c in ("date", *COLUMNS) if c not in wide.columns]
     if missing:
-        raise DataError(f"{path}: column {missing[0]!r} not found; expected ETTh1's date, {', '.join(COLUMNS)}")
+        raise DataError(
+            f"{path}: column {missing[0]!r} not found; expected ETTh1's date, {', '.join(COLUMNS)}"
+        )
     if len(wide) < USED_ROWS:
         raise DataError(f"{path}: {len(wide)} rows, the protocol needs {USED_ROWS}")
     names = COLUMNS if multivariate else ("OT",)
@@ -131,11 +165,20 @@ def load_etth1(path: str | Path, multivariate: bool = False) -> SeriesData:
 
 def protocol_spec(lookback: int, horizon: int) -> WindowSpec:
     """Our windowing configured as the standard protocol (targets of test windows in the last 2,880 rows)."""
-    return WindowSpec(lookback=lookback, horizon=horizon, stride=1, val_fraction=VAL_ROWS / USED_ROWS,
-                      test_fraction=TEST_ROWS / USED_ROWS, n_folds=1, backtest_stride=1)
+    return WindowSpec(
+        lookback=lookback,
+        horizon=horizon,
+        stride=1,
+        val_fraction=VAL_ROWS / USED_ROWS,
+        test_fraction=TEST_ROWS / USED_ROWS,
+        n_folds=1,
+        backtest_stride=1,
+    )
 
 
-def scaled_errors(windowed: WindowedData, forecasts: np.ndarray, split: str = "test") -> tuple[float, float]:
+def scaled_errors(
+    windowed: WindowedData, forecasts: np.ndarray, split: str = "test"
+) -> tuple[float, float]:
     """MSE and MAE of original-scale forecasts [N, H] of ``split``'s windows, on the z-scored data."""
     test = windowed.splits[split]
     scale = np.array([s.scaler.scale_[0] for s in windowed.series])[test.series][:, None]
@@ -149,8 +192,13 @@ def protocol_windows(path: str | Path, setting: Setting) -> WindowedData:
         load_etth1(path, setting.multivariate), protocol_spec(setting.lookback, setting.horizon)
     )
     split = windowed.series[0].split
-    if (split.train_end, split.val_end) != (TRAIN_ROWS, TRAIN_ROWS + VAL_ROWS):  # the protocol's rows, exactly
-        raise RuntimeError(f"windowing split ETTh1 at {split.train_end}/{split.val_end}, not at 8640/11520")
+    if (split.train_end, split.val_end) != (
+        TRAIN_ROWS,
+        TRAIN_ROWS + VAL_ROWS,
+    ):  # the protocol's rows, exactly
+        raise RuntimeError(
+            f"windowing split ETTh1 at {split.train_end}/{split.val_end}, not at 8640/11520"
+        )
     return windowed
 
 
@@ -173,8 +221,9 @@ def model_label(model: Model) -> str:
     return model if isinstance(model, str) else model.cell
 
 
-def resolve_auto(forecaster: Forecaster, budget: TrainBudget, windowed: WindowedData
-                 ) -> tuple[Forecaster, TrainBudget]:
+def resolve_auto(
+    forecaster: Forecaster, budget: TrainBudget, windowed: WindowedData
+) -> tuple[Forecaster, TrainBudget]:
     """``forecaster`` and ``budget`` with every ``auto`` setting chosen from ``windowed``'s series,
     as `forecast compare` would choose it on the same data (hourly, season 24)."""
     cfg = PipelineConfig(windowing=windowed.spec, model=forecaster.spec, training=budget)
@@ -235,7 +284,9 @@ def evaluate(
     """
     spec = windowed.spec
     if (spec.horizon, spec.lookback) != (setting.horizon, setting.lookback):
-        raise ValueError(f"windows of lookback {spec.lookback}, horizon {spec.horizon} do not match {setting}")
+        raise ValueError(
+            f"windows of lookback {spec.lookback}, horizon {spec.horizon} do not match {setting}"
+        )
     started = time.perf_counter()
     trained_with = {}
     if isinstance(model, str):
@@ -247,19 +298,39 @@ def evaluate(
 
         model, budget = resolve_auto(model, budget or TrainBudget(), windowed)
         keras.utils.set_random_seed(budget.seed)
-        network = build_forecaster(model.cell, model.spec, spec.lookback, spec.horizon, windowed.n_features,
-                                   windowed.n_calendar, PERIOD, windowed.calendar_names)
+        network = build_forecaster(
+            model.cell,
+            model.spec,
+            spec.lookback,
+            spec.horizon,
+            windowed.n_features,
+            windowed.n_calendar,
+            PERIOD,
+            windowed.calendar_names,
+        )
         epochs = len(train(network, windowed, budget, period=PERIOD).loss)
         forecasts = model_backtest(model.cell, network, windowed, PERIOD).forecasts
         trained_with = {"model": model.spec.model_dump(), "training": budget.model_dump()}
         val = windowed.splits["val"]
-        val_forecasts = windowed.inverse(network.predict(val.inputs, batch_size=1024, verbose=0), val.series)
+        val_forecasts = windowed.inverse(
+            network.predict(val.inputs, batch_size=1024, verbose=0), val.series
+        )
         val_errors = scaled_errors(windowed, val_forecasts, "val")
     mse, mae = scaled_errors(windowed, forecasts)
     seconds = time.perf_counter() - started
-    log.info("%s, %s: test MSE %.3f, MAE %.3f (%.0f s)", setting, model_label(model), mse, mae, seconds)
-    return Score(setting, model_label(model), mse, mae, seconds, epochs, trained_with,
-                 *(val_errors if trained_with else (None, None)))
+    log.info(
+        "%s, %s: test MSE %.3f, MAE %.3f (%.0f s)", setting, model_label(model), mse, mae, seconds
+    )
+    return Score(
+        setting,
+        model_label(model),
+        mse,
+        mae,
+        seconds,
+        epochs,
+        trained_with,
+        *(val_errors if trained_with else (None, None)),
+    )
 
 
 def selected_on_validation(scores: Sequence[Score]) -> list[Score]:
@@ -277,13 +348,23 @@ def summary_table(scores: Sequence[Score], show_lookback: bool = False) -> str:
     """One row per mode and horizon: MSE (MAE) of every model, then the published rows."""
     models = list(dict.fromkeys(s.model for s in scores))
     published = ["SegRNN", "iTransformer", "PatchTST", "DLinear"]
-    header = "| mode | H | " + " | ".join(models) + " | " + " | ".join(f"{p} (L=96)" for p in published) + " |"
+    header = (
+        "| mode | H | "
+        + " | ".join(models)
+        + " | "
+        + " | ".join(f"{p} (L=96)" for p in published)
+        + " |"
+    )
     rows = [header, "|---|---:|" + "---|" * (len(models) + len(published))]
     keys = list(dict.fromkeys((s.setting.mode, s.setting.horizon) for s in scores))
     for mode, horizon in keys:
         cells = []
         for m in models:
-            found = [s for s in scores if (s.setting.mode, s.setting.horizon, s.model) == (mode, horizon, m)]
+            found = [
+                s
+                for s in scores
+                if (s.setting.mode, s.setting.horizon, s.model) == (mode, horizon, m)
+            ]
             if not found:
                 cells.append("–")
                 continue
@@ -310,9 +391,13 @@ def markdown_table(scores: Sequence[Score]) -> str:
         for s in scores:
             if s.setting == setting:
                 epochs = "–" if s.epochs is None else str(s.epochs)
-                rows.append(f"| {s.model} | {s.mse:.3f} | {s.mae:.3f} | {s.seconds:.1f} | {epochs} | measured here |")
+                rows.append(
+                    f"| {s.model} | {s.mse:.3f} | {s.mae:.3f} | {s.seconds:.1f} | {epochs} | measured here |"
+                )
         for name, (mse, mae) in REFERENCE.get((setting.mode, setting.horizon), {}).items():
-            rows.append(f"| {name} | {mse:.3f} | {'–' if mae is None else f'{mae:.3f}'} | – | – | reference |")
+            rows.append(
+                f"| {name} | {mse:.3f} | {'–' if mae is None else f'{mae:.3f}'} | – | – | reference |"
+            )
         parts.append("\n".join(rows))
     return "\n\n".join(parts) + "\n"
 
@@ -344,7 +429,10 @@ def benchmark_accuracy(
     forecasters = [m for m in models if not isinstance(m, str)]
     header = (
         f"Test MSE and MAE on the z-scored data; {', '.join(model_label(m) for m in models)}; "
-        + "".join(f"{m.cell}: {m.spec.arch}, {_setting(m.spec.units)} units, skip={m.spec.skip}; " for m in forecasters)
+        + "".join(
+            f"{m.cell}: {m.spec.arch}, {_setting(m.spec.units)} units, skip={m.spec.skip}; "
+            for m in forecasters
+        )
         + f"at most {_setting(budget.max_epochs)} epochs (patience {budget.patience}), "
         f"batch {_setting(budget.batch_size)}, learning rate {budget.learning_rate:g}, loss {budget.loss}, "
         f"seed {budget.seed}; {machine}.\n\n"
@@ -355,11 +443,14 @@ def benchmark_accuracy(
         metrics |= {f"{key}.mse": s.mse, f"{key}.mae": s.mae, f"{key}.seconds": s.seconds}
     lookbacks = list(dict.fromkeys(s.lookback for s in settings))
     summary = f"Lookback {lookbacks[0]}, test MSE (MAE):\n\n" + summary_table(
-        [s for s in scores if s.setting.lookback == lookbacks[0]])
+        [s for s in scores if s.setting.lookback == lookbacks[0]]
+    )
     if len(lookbacks) > 1:
-        summary += (f"\nLookback chosen on the validation rows among {', '.join(map(str, lookbacks))} "
-                    "(lowest validation MAE; test scored once), test MSE (MAE):\n\n"
-                    + summary_table(selected_on_validation(scores), show_lookback=True))
+        summary += (
+            f"\nLookback chosen on the validation rows among {', '.join(map(str, lookbacks))} "
+            "(lowest validation MAE; test scored once), test MSE (MAE):\n\n"
+            + summary_table(selected_on_validation(scores), show_lookback=True)
+        )
     return BenchmarkReport(
         name="etth1_accuracy",
         markdown=header + summary + "\nEvery configuration:\n\n" + markdown_table(scores),
@@ -374,7 +465,11 @@ def benchmark_accuracy(
             "data": str(path),
             "settings": ";".join(f"{s.mode},{s.horizon},{s.lookback}" for s in settings),
             "models": ";".join(model_label(m) for m in models),
-            **{f"model.{m.cell}.{k}": v for m in forecasters for k, v in m.spec.model_dump().items()},
+            **{
+                f"model.{m.cell}.{k}": v
+                for m in forecasters
+                for k, v in m.spec.model_dump().items()
+            },
             **{f"budget.{k}": v for k, v in budget.model_dump().items()},
             "machine": machine,
         },

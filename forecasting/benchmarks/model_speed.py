@@ -191,7 +191,12 @@ class _ModelHarness:
         spec = ModelSpec(units=shape.units, segment=shape.segment, gru_impl=candidate.gru_impl)
         self.candidate = candidate
         self.model = build_forecaster(
-            candidate.cell, spec, shape.lookback, shape.horizon, shape.features, 0,
+            candidate.cell,
+            spec,
+            shape.lookback,
+            shape.horizon,
+            shape.features,
+            0,
             period=shape.period or shape.segment,
         )
         self.model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mae")
@@ -316,7 +321,12 @@ def measure_model_speed(
     for i, shape in enumerate(shapes, start=1):
         log.info(
             "shape %d/%d %s (B, L, w, H, U, F) = %s: %d repeats of %d forecasters",
-            i, len(shapes), shape.name, shape.values, repeats, len(CANDIDATES),
+            i,
+            len(shapes),
+            shape.name,
+            shape.values,
+            repeats,
+            len(CANDIDATES),
         )
         rows, ratios, jit = measure_model_shape(shape, repeats, warmup, env)
         result.rows.extend(rows)

@@ -9,8 +9,19 @@ protocol scores one z-scored scale, so the per-window weighting of ``scaled_mae`
 panels of mixed scales, has nothing to even out.
 """
 
-RECIPE: dict[str, object] = {"model.skip": "none", "model.dropout": 0.5, "model.units": 256, "training.loss": "mae"}
+RECIPE: dict[str, object] = {
+    "model.skip": "none",
+    "model.dropout": 0.5,
+    "model.units": 256,
+    "training.loss": "mae",
+}
 
 # ``--quick``: one tiny setting that checks the plumbing, not accuracy.
-QUICK = {"horizons": (24,), "lookbacks": (48,), "modes": ("univariate",),
-         "model.units": 8, "training.max_epochs": 1, "training.batch_size": 256}
+QUICK = {
+    "horizons": (24,),
+    "lookbacks": (48,),
+    "modes": ("univariate",),
+    "model.units": 8,
+    "training.max_epochs": 1,
+    "training.batch_size": 256,
+}

@@ -73,7 +73,9 @@ class WindowingSettings:
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
             if value < 1:
-                raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, received: {value}")
+                raise ConfigError(
+                    f"--{name.replace('_', '-')} must be a positive integer, received: {value}"
+                )
         if self.length < self.lookback + self.horizon:
             raise ConfigError(
                 f"--length {self.length} is shorter than one window (lookback {self.lookback} + "
@@ -107,7 +109,9 @@ def windows_ours(panel: np.ndarray, lookback: int, horizon: int) -> np.ndarray:
     return out
 
 
-def windows_keras(panel: np.ndarray, lookback: int, horizon: int, batch_size: int = 1024) -> np.ndarray:
+def windows_keras(
+    panel: np.ndarray, lookback: int, horizon: int, batch_size: int = 1024
+) -> np.ndarray:
     """The same windows through ``keras.utils.timeseries_dataset_from_array``, one series at a time."""
     import keras
 
@@ -116,8 +120,12 @@ def windows_keras(panel: np.ndarray, lookback: int, horizon: int, batch_size: in
     out = np.empty((n_series * n, lookback + horizon), dtype=panel.dtype)
     for s in range(n_series):
         ds = keras.utils.timeseries_dataset_from_array(
-            panel[s], None, sequence_length=lookback + horizon, sequence_stride=1,
-            batch_size=batch_size, shuffle=False,
+            panel[s],
+            None,
+            sequence_length=lookback + horizon,
+            sequence_stride=1,
+            batch_size=batch_size,
+            shuffle=False,
         )
         row = s * n
         for batch in ds:  # [B, L + H] tensors
@@ -328,11 +336,17 @@ def benchmark_windowing(settings: WindowingSettings | None = None) -> BenchmarkR
         markdown=markdown_table(settings, runs),
         data={
             "settings": asdict(settings),
-            "windows_per_series": windows_per_series(settings.length, settings.lookback, settings.horizon),
+            "windows_per_series": windows_per_series(
+                settings.length, settings.lookback, settings.horizon
+            ),
             "runs": runs,
             "keras_full_seconds": keras_full_s,
             "keras_full_measured": sub == settings.series,
-            "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__},
+            "machine": {
+                "cpu_count": os.cpu_count(),
+                "python": platform.python_version(),
+                "numpy": np.__version__,
+            },
         },
         params={**asdict(settings), "cpu_count": os.cpu_count(), "numpy": np.__version__},
         metrics={
@@ -341,6 +355,7 @@ def benchmark_windowing(settings: WindowingSettings | None = None) -> BenchmarkR
             "ours_subset_seconds": runs["ours_subset"]["seconds"],
             "keras_subset_seconds": runs["keras_subset"]["seconds"],
             "keras_full_seconds": keras_full_s,
-            "keras_over_ours_subset": runs["keras_subset"]["seconds"] / runs["ours_subset"]["seconds"],
+            "keras_over_ours_subset": runs["keras_subset"]["seconds"]
+            / runs["ours_subset"]["seconds"],
         },
     )

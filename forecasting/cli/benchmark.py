@@ -19,9 +19,19 @@ ACCURACY_FLAGS: dict[str, tuple[str, type, tuple[str, ...] | None, str]] = {
     "--arch": ("model.arch", str, ARCHS, "segment or pointwise network"),
     "--units": ("model.units", int, None, "width of the recurrent state"),
     "--segment": ("model.segment", int, None, "steps per segment (segment arch)"),
-    "--gru-impl": ("model.gru_impl", str, GRU_IMPLS, "our GRU layer, Keras's RNN over our cell, or Keras's GRU"),
+    "--gru-impl": (
+        "model.gru_impl",
+        str,
+        GRU_IMPLS,
+        "our GRU layer, Keras's RNN over our cell, or Keras's GRU",
+    ),
     "--max-epochs": ("training.max_epochs", int, None, "epoch budget of each forecaster"),
-    "--patience": ("training.patience", int, None, "epochs without a better validation loss before stopping"),
+    "--patience": (
+        "training.patience",
+        int,
+        None,
+        "epochs without a better validation loss before stopping",
+    ),
     "--batch-size": ("training.batch_size", int, None, "windows per training step"),
     "--learning-rate": ("training.learning_rate", float, None, "Adam's step size"),
     "--seed": ("training.seed", int, None, "one seed for both families"),
@@ -152,14 +162,23 @@ def register(subparsers) -> None:
             "one array, ours and Keras's way, each in a fresh process: wall time and memory."
         ),
     )
-    windowing.add_argument("--series", type=int, default=1000, help="series in the panel (default 1000)")
-    windowing.add_argument("--length", type=int, default=10_000, help="points per series (default 10000)")
+    windowing.add_argument(
+        "--series", type=int, default=1000, help="series in the panel (default 1000)"
+    )
+    windowing.add_argument(
+        "--length", type=int, default=10_000, help="points per series (default 10000)"
+    )
     windowing.add_argument("--lookback", type=int, default=168, help="default 168")
     windowing.add_argument("--horizon", type=int, default=24, help="default 24")
     windowing.add_argument(
-        "--keras-series", type=int, default=100, help="series Keras runs on, extrapolated (default 100)"
+        "--keras-series",
+        type=int,
+        default=100,
+        help="series Keras runs on, extrapolated (default 100)",
     )
-    windowing.add_argument("--batch-size", type=int, default=1024, help="Keras batch size (default 1024)")
+    windowing.add_argument(
+        "--batch-size", type=int, default=1024, help="Keras batch size (default 1024)"
+    )
     windowing.add_argument(
         "--check-series", type=int, default=3, help="series compared element by element (default 3)"
     )
@@ -178,11 +197,23 @@ def register(subparsers) -> None:
         ),
     )
     accuracy.add_argument("--data", required=True, metavar="PATH", help="ETTh1.csv")
-    accuracy.add_argument("--horizon", type=int, nargs="+", default=[96, 192, 336, 720], metavar="H",
-                          help="default 96 192 336 720")
-    accuracy.add_argument("--lookback", type=int, nargs="+", default=[96], metavar="L",
-                          help="default 96; several (e.g. 96 336 720): each is trained, and a second table "
-                          "keeps, per setting and family, the one with the lowest validation error")
+    accuracy.add_argument(
+        "--horizon",
+        type=int,
+        nargs="+",
+        default=[96, 192, 336, 720],
+        metavar="H",
+        help="default 96 192 336 720",
+    )
+    accuracy.add_argument(
+        "--lookback",
+        type=int,
+        nargs="+",
+        default=[96],
+        metavar="L",
+        help="default 96; several (e.g. 96 336 720): each is trained, and a second table "
+        "keeps, per setting and family, the one with the lowest validation error",
+    )
     accuracy.add_argument(
         "--mode",
         nargs="+",
@@ -191,15 +222,31 @@ def register(subparsers) -> None:
         help="univariate: OT alone; multivariate: all 7 columns as independent series "
         "(default both)",
     )
-    accuracy.add_argument("--quick", action="store_true",
-                          help="one tiny setting (H 24, L 48, univariate, 8 units, 1 epoch): checks the plumbing")
+    accuracy.add_argument(
+        "--quick",
+        action="store_true",
+        help="one tiny setting (H 24, L 48, univariate, 8 units, 1 epoch): checks the plumbing",
+    )
     for flag, (key, kind, choices, text) in ACCURACY_FLAGS.items():
-        accuracy.add_argument(flag, type=kind, default=None, choices=choices,
-                              help=f"{text} (default {accuracy_default(key)})")
-    accuracy.add_argument("--skip", default=None, choices=SKIPS,
-                          help=f"naive forecast the network corrects (default {accuracy_default('model.skip')})")
-    accuracy.add_argument("--dropout", type=float, default=None,
-                          help=f"dropout before the output projection (default {accuracy_default('model.dropout')})")
+        accuracy.add_argument(
+            flag,
+            type=kind,
+            default=None,
+            choices=choices,
+            help=f"{text} (default {accuracy_default(key)})",
+        )
+    accuracy.add_argument(
+        "--skip",
+        default=None,
+        choices=SKIPS,
+        help=f"naive forecast the network corrects (default {accuracy_default('model.skip')})",
+    )
+    accuracy.add_argument(
+        "--dropout",
+        type=float,
+        default=None,
+        help=f"dropout before the output projection (default {accuracy_default('model.dropout')})",
+    )
     _output_options(accuracy)
     accuracy.set_defaults(func=run_accuracy, needs_tensorflow=True)
 
@@ -228,7 +275,9 @@ def run_speed(args) -> int:
         raise ConfigError(f"--repeats must be a positive integer, received: {args.repeats}")
     from forecasting.benchmarks.speed import benchmark_speed
 
-    report = benchmark_speed(shapes=args.shapes, repeats=args.repeats, quick=args.quick, xla=args.xla)
+    report = benchmark_speed(
+        shapes=args.shapes, repeats=args.repeats, quick=args.quick, xla=args.xla
+    )
     return _publish(report, args)
 
 

@@ -34,16 +34,28 @@ def config_default(key: str):
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("compare", help="train an LSTM then a GRU, backtest, decide, register the winner")
+    p = subparsers.add_parser(
+        "compare", help="train an LSTM then a GRU, backtest, decide, register the winner"
+    )
     add_data_options(p)
     for flag, (key, kind, text) in FLAGS.items():
         required = flag == "--horizon"
         default_text = "" if required else f" (default {config_default(key)})"
         p.add_argument(flag, type=kind, default=None, required=required, help=text + default_text)
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="any other config key, e.g. --set model.dropout=0.5 (see pipelines/demo.yaml)")
-    p.add_argument("--strict", action="store_true", default=None,
-                   help="refuse the data if any series is too short, instead of leaving it to the best baseline")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other config key, e.g. --set model.dropout=0.5 (see pipelines/demo.yaml)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        default=None,
+        help="refuse the data if any series is too short, instead of leaving it to the best baseline",
+    )
     p.set_defaults(func=run, needs_tensorflow=True)
 
 
@@ -51,8 +63,15 @@ def config_tree(args) -> dict:
     """The config keys the command line sets (only the flags given)."""
     tree: dict = {
         "name": "compare",
-        "data": {"path": args.data, "id_col": args.id_col, "time_col": args.time_col, "target": args.target,
-                 "covariates": args.covariates, "freq": args.freq, "fill": args.fill},
+        "data": {
+            "path": args.data,
+            "id_col": args.id_col,
+            "time_col": args.time_col,
+            "target": args.target,
+            "covariates": args.covariates,
+            "freq": args.freq,
+            "fill": args.fill,
+        },
     }
     if args.strict:
         tree["data"]["strict"] = True

@@ -17,12 +17,28 @@ def register(subparsers) -> None:
         "(or in a new run of the experiment diagnostics when the model has no run in the store).",
     )
     add_model_option(p)
-    p.add_argument("--data", required=True, metavar="PATH",
-                   help="history (CSV or Parquet) with the training file's columns, or bundled:city-temps")
-    p.add_argument("--output", required=True, metavar="DIR", help="folder for the plots and the numbers")
-    p.add_argument("--series", default=None, metavar="ID", help="series whose window the gate plot shows (default: the first)")
-    p.add_argument("--probe-epochs", type=int, default=3, metavar="N",
-                   help="training epochs of the SimpleRNN/GRU/LSTM probes (default 3; 0 = untrained)")
+    p.add_argument(
+        "--data",
+        required=True,
+        metavar="PATH",
+        help="history (CSV or Parquet) with the training file's columns, or bundled:city-temps",
+    )
+    p.add_argument(
+        "--output", required=True, metavar="DIR", help="folder for the plots and the numbers"
+    )
+    p.add_argument(
+        "--series",
+        default=None,
+        metavar="ID",
+        help="series whose window the gate plot shows (default: the first)",
+    )
+    p.add_argument(
+        "--probe-epochs",
+        type=int,
+        default=3,
+        metavar="N",
+        help="training epochs of the SimpleRNN/GRU/LSTM probes (default 3; 0 = untrained)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the probes (default 0)")
     add_tracking_uri_option(p)
     p.set_defaults(func=run, needs_tensorflow=True)
@@ -31,9 +47,18 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from forecasting.diagnostics.report import diagnose
 
-    result = diagnose(args.model, args.data, args.output, tracking_uri=args.tracking_uri, series=args.series,
-                      probe_epochs=args.probe_epochs, seed=args.seed)
-    print(f"diagnosed {result.model_label} ({result.family.upper()}) on the latest window of {result.series!r}")
+    result = diagnose(
+        args.model,
+        args.data,
+        args.output,
+        tracking_uri=args.tracking_uri,
+        series=args.series,
+        probe_epochs=args.probe_epochs,
+        seed=args.seed,
+    )
+    print(
+        f"diagnosed {result.model_label} ({result.family.upper()}) on the latest window of {result.series!r}"
+    )
     for path in result.files:
         print(f"  wrote {path}")
     for note in result.notes:

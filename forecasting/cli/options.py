@@ -15,9 +15,15 @@ def add_data_options(parser: argparse.ArgumentParser, required: bool = True) -> 
         metavar="PATH",
         help="CSV or Parquet file in long format, or bundled:city-temps",
     )
-    parser.add_argument("--id-col", default=ID, metavar="C", help=f"series id column (default {ID})")
-    parser.add_argument("--time-col", default=TIME, metavar="C", help=f"timestamp column (default {TIME})")
-    parser.add_argument("--target", default=TARGET, metavar="C", help=f"target column (default {TARGET})")
+    parser.add_argument(
+        "--id-col", default=ID, metavar="C", help=f"series id column (default {ID})"
+    )
+    parser.add_argument(
+        "--time-col", default=TIME, metavar="C", help=f"timestamp column (default {TIME})"
+    )
+    parser.add_argument(
+        "--target", default=TARGET, metavar="C", help=f"target column (default {TARGET})"
+    )
     parser.add_argument(
         "--covariates",
         nargs="*",
@@ -25,7 +31,9 @@ def add_data_options(parser: argparse.ArgumentParser, required: bool = True) -> 
         metavar="C",
         help="past covariate columns (default: every other numeric column)",
     )
-    parser.add_argument("--freq", default=None, metavar="F", help="pandas frequency, e.g. h, D (default: inferred)")
+    parser.add_argument(
+        "--freq", default=None, metavar="F", help="pandas frequency, e.g. h, D (default: inferred)"
+    )
     parser.add_argument(
         "--fill",
         default=FillPolicy.INTERPOLATE.value,

@@ -15,14 +15,33 @@ def register(subparsers) -> None:
         "are written atomically; the prediction is an MLflow run in experiment batch-predictions.",
     )
     add_model_option(p)
-    p.add_argument("--data", required=True, metavar="PATH",
-                   help="history in long format (CSV or Parquet) with the training file's column names")
-    p.add_argument("--output", required=True, metavar="PATH", help="forecast file: .csv or .parquet")
-    p.add_argument("--as-of", default=None, metavar="TIMESTAMP",
-                   help="use only history at or before this time (backfills), e.g. 2024-01-31T00:00")
-    p.add_argument("--engine", default="local", choices=["local", "spark"],
-                   help="score in this process or on Spark, one group per series (default local)")
-    p.add_argument("--spark-master", default=None, metavar="URL", help="Spark master for --engine spark (default local[*])")
+    p.add_argument(
+        "--data",
+        required=True,
+        metavar="PATH",
+        help="history in long format (CSV or Parquet) with the training file's column names",
+    )
+    p.add_argument(
+        "--output", required=True, metavar="PATH", help="forecast file: .csv or .parquet"
+    )
+    p.add_argument(
+        "--as-of",
+        default=None,
+        metavar="TIMESTAMP",
+        help="use only history at or before this time (backfills), e.g. 2024-01-31T00:00",
+    )
+    p.add_argument(
+        "--engine",
+        default="local",
+        choices=["local", "spark"],
+        help="score in this process or on Spark, one group per series (default local)",
+    )
+    p.add_argument(
+        "--spark-master",
+        default=None,
+        metavar="URL",
+        help="Spark master for --engine spark (default local[*])",
+    )
     add_tracking_uri_option(p)
     p.set_defaults(func=run, needs_tensorflow=True)
 
@@ -31,15 +50,27 @@ def run(args) -> int:
     from forecasting.serving.batch import predict_batch
 
     result = predict_batch(
-        args.model, args.data, args.output, as_of=args.as_of, engine=args.engine,
-        spark_master=args.spark_master, tracking_uri=args.tracking_uri,
+        args.model,
+        args.data,
+        args.output,
+        as_of=args.as_of,
+        engine=args.engine,
+        spark_master=args.spark_master,
+        tracking_uri=args.tracking_uri,
     )
     lin = result.lineage
-    model = f"{lin['model_name']} v{lin['model_version']}" if lin["model_name"] else lin["model_uri"]
+    model = (
+        f"{lin['model_name']} v{lin['model_version']}" if lin["model_name"] else lin["model_uri"]
+    )
     if lin["model_alias"]:
         model += f" (@{lin['model_alias']})"
-    print(f"wrote {result.rows} forecasts ({lin['series']} series x {lin['horizon']} steps) to {result.output}")
-    print(f"  model: {model}, history up to {lin['history_end']}" + (f", as of {lin['as_of']}" if lin["as_of"] else ""))
+    print(
+        f"wrote {result.rows} forecasts ({lin['series']} series x {lin['horizon']} steps) to {result.output}"
+    )
+    print(
+        f"  model: {model}, history up to {lin['history_end']}"
+        + (f", as of {lin['as_of']}" if lin["as_of"] else "")
+    )
     print(f"  lineage: {result.lineage_path}")
     print(f"  MLflow run: {result.run_id} (experiment batch-predictions)")
     return ExitStatus.OK

@@ -12,8 +12,12 @@ EXAMPLE_TEMPLATE = "forecasts/{as_of:%Y%m%d%H}.parquet"
 
 def _state_parent() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--state-dir", default=None, metavar="DIR",
-                        help="where schedules and their history live (default: $FORECAST_STATE_DIR or .forecast)")
+    parent.add_argument(
+        "--state-dir",
+        default=None,
+        metavar="DIR",
+        help="where schedules and their history live (default: $FORECAST_STATE_DIR or .forecast)",
+    )
     return parent
 
 
@@ -21,25 +25,47 @@ def register(subparsers) -> None:
     from forecasting.serving.schedule import DEFAULT_MISFIRE_GRACE, DEFAULT_POLL_SECONDS
 
     state = _state_parent()
-    p = subparsers.add_parser("schedule", help="add, list, remove or run scheduled batch predictions")
+    p = subparsers.add_parser(
+        "schedule", help="add, list, remove or run scheduled batch predictions"
+    )
     sub = p.add_subparsers(dest="schedule_command", metavar="ACTION", parser_class=type(p))
     sub.required = True
 
     add = sub.add_parser("add", parents=[state], help="add (or replace) a schedule")
     add.add_argument("name", help="schedule name (letters, digits, '.', '_', '-')")
-    add.add_argument("--cron", required=True, metavar="EXPR",
-                     help='crontab line, e.g. "0 6 * * *" (6 fields: seconds first), in UTC unless --timezone')
+    add.add_argument(
+        "--cron",
+        required=True,
+        metavar="EXPR",
+        help='crontab line, e.g. "0 6 * * *" (6 fields: seconds first), in UTC unless --timezone',
+    )
     add_model_option(add)
     add.add_argument("--data", required=True, metavar="PATH", help="history file read at each run")
-    add.add_argument("--output", required=True, metavar="TEMPLATE",
-                     help=f"output path; may contain the as-of time, e.g. {EXAMPLE_TEMPLATE.replace('%', '%%')}")
-    add.add_argument("--timezone", default="UTC", metavar="TZ", help="time zone of the cron expression (default UTC)")
-    add.add_argument("--misfire-grace-time", type=int, default=DEFAULT_MISFIRE_GRACE, metavar="S",
-                     help=f"run a late job if it is at most S seconds late (default {DEFAULT_MISFIRE_GRACE})")
+    add.add_argument(
+        "--output",
+        required=True,
+        metavar="TEMPLATE",
+        help=f"output path; may contain the as-of time, e.g. {EXAMPLE_TEMPLATE.replace('%', '%%')}",
+    )
+    add.add_argument(
+        "--timezone",
+        default="UTC",
+        metavar="TZ",
+        help="time zone of the cron expression (default UTC)",
+    )
+    add.add_argument(
+        "--misfire-grace-time",
+        type=int,
+        default=DEFAULT_MISFIRE_GRACE,
+        metavar="S",
+        help=f"run a late job if it is at most S seconds late (default {DEFAULT_MISFIRE_GRACE})",
+    )
     add_tracking_uri_option(add)
     add.set_defaults(func=run_add)
 
-    ls = sub.add_parser("list", parents=[state], help="schedules with their next run and last outcome")
+    ls = sub.add_parser(
+        "list", parents=[state], help="schedules with their next run and last outcome"
+    )
     ls.set_defaults(func=run_list)
 
     rm = sub.add_parser("remove", parents=[state], help="remove a schedule")
@@ -51,13 +77,20 @@ def register(subparsers) -> None:
     now.set_defaults(func=run_now, needs_tensorflow=True)
 
     daemon = subparsers.add_parser(
-        "scheduler", parents=[state], help="run due schedules in the foreground until SIGTERM/SIGINT",
+        "scheduler",
+        parents=[state],
+        help="run due schedules in the foreground until SIGTERM/SIGINT",
         description="Run due schedules until stopped. SIGTERM or Ctrl-C lets running jobs finish, "
         "then exits 0; a second signal exits at once (status 130). Exits 75 if another scheduler holds "
         "the state folder. Logs go to stderr and <state-dir>/scheduler.log.",
     )
-    daemon.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS, metavar="S",
-                        help=f"re-read the schedules every S seconds (default {DEFAULT_POLL_SECONDS:g})")
+    daemon.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=DEFAULT_POLL_SECONDS,
+        metavar="S",
+        help=f"re-read the schedules every S seconds (default {DEFAULT_POLL_SECONDS:g})",
+    )
     daemon.set_defaults(func=run_scheduler, needs_tensorflow=True)
 
 
@@ -69,11 +102,20 @@ def run_add(args) -> int:
     from forecasting.serving.schedule import add_schedule
 
     schedule, replaced = add_schedule(
-        args.name, args.cron, args.model, args.data, args.output, timezone=args.timezone,
-        misfire_grace_time=args.misfire_grace_time, tracking_uri=args.tracking_uri, folder=args.state_dir,
+        args.name,
+        args.cron,
+        args.model,
+        args.data,
+        args.output,
+        timezone=args.timezone,
+        misfire_grace_time=args.misfire_grace_time,
+        tracking_uri=args.tracking_uri,
+        folder=args.state_dir,
     )
     verb = "replaced" if replaced else "added"
-    print(f"{verb} schedule {schedule.name!r}: {schedule.cron} ({schedule.timezone}), next run {_when(schedule.next_run)}")
+    print(
+        f"{verb} schedule {schedule.name!r}: {schedule.cron} ({schedule.timezone}), next run {_when(schedule.next_run)}"
+    )
     print(f"  {schedule.model} on {schedule.data} -> {schedule.output}")
     return ExitStatus.OK
 
@@ -87,7 +129,14 @@ def run_list(args) -> int:
         return ExitStatus.OK
     rows = [("NAME", "CRON", "NEXT RUN", "LAST OUTCOME")]
     for s in schedules:
-        rows.append((s.name, f"{s.cron} ({s.timezone})", _when(s.next_run), s.last.describe() if s.last else "never run"))
+        rows.append(
+            (
+                s.name,
+                f"{s.cron} ({s.timezone})",
+                _when(s.next_run),
+                s.last.describe() if s.last else "never run",
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "  " + r[3])

@@ -28,7 +28,10 @@ def run(args) -> int:
         print(f"MLflow UI at {url} (store {resolve_uri(uri)}); Ctrl-C stops it.")
         print("The UI opens on its GenAI view; the LSTM/GRU training runs are here:")
         for exp in mlflow.search_experiments():
-            if exp.name != "Default" or mlflow.search_runs([exp.experiment_id], max_results=1).shape[0]:
+            if (
+                exp.name != "Default"
+                or mlflow.search_runs([exp.experiment_id], max_results=1).shape[0]
+            ):
                 print(f"  {exp.name}: {ui_links(url, exp.experiment_id)[0]}")
         proc.wait()
     except KeyboardInterrupt:

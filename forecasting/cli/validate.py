@@ -9,8 +9,12 @@ from forecasting.exit_status import ExitStatus
 def register(subparsers) -> None:
     p = subparsers.add_parser("validate", help="check a data file and summarise its series")
     add_data_options(p)
-    p.add_argument("--lookback", type=int, default=None, help="require lookback + horizon points per series")
-    p.add_argument("--horizon", type=int, default=None, help="require lookback + horizon points per series")
+    p.add_argument(
+        "--lookback", type=int, default=None, help="require lookback + horizon points per series"
+    )
+    p.add_argument(
+        "--horizon", type=int, default=None, help="require lookback + horizon points per series"
+    )
     p.set_defaults(func=run)
 
 
@@ -25,6 +29,8 @@ def run(args) -> int:
     min_length = None
     if args.lookback or args.horizon:
         min_length = (args.lookback or 1) + (args.horizon or 1)
-    data = load_series(args.data, columns_from(args), freq=args.freq, fill=args.fill, min_length=min_length)
+    data = load_series(
+        args.data, columns_from(args), freq=args.freq, fill=args.fill, min_length=min_length
+    )
     print(data.summary())
     return ExitStatus.OK

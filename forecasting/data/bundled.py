@@ -24,13 +24,16 @@ def load_bundled(source: str) -> pd.DataFrame:
     """Long-format frame (``unique_id, ds, y``) for ``bundled:<name>``."""
     from forecasting.errors import DataError
 
-    name = str(source)[len(BUNDLED_PREFIX):]
+    name = str(source)[len(BUNDLED_PREFIX) :]
     if name != CITY_TEMPS:
         raise DataError(f"{source}: unknown bundled dataset (available: {', '.join(DATASETS)})")
     from vega_datasets import local_data
 
     parts = []
-    for uid, loader in (("seattle", local_data.seattle_temps), ("san_francisco", local_data.sf_temps)):
+    for uid, loader in (
+        ("seattle", local_data.seattle_temps),
+        ("san_francisco", local_data.sf_temps),
+    ):
         raw = loader()
         parts.append(pd.DataFrame({ID: uid, TIME: raw["date"], TARGET: raw["temp"]}))
     return pd.concat(parts, ignore_index=True)

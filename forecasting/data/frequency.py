@@ -21,7 +21,9 @@ def parse_freq(freq: str, source: str = "--freq") -> pd.DateOffset:
             warnings.simplefilter("ignore")
             return to_offset(freq)
     except (ValueError, TypeError) as exc:
-        raise DataError(f"{source}: unknown frequency {freq!r} (examples: h, 15min, D, W, MS)") from exc
+        raise DataError(
+            f"{source}: unknown frequency {freq!r} (examples: h, 15min, D, W, MS)"
+        ) from exc
 
 
 def freq_name(offset: pd.DateOffset) -> str:

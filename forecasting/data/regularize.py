@@ -50,7 +50,14 @@ def infer_frequency(frame: pd.DataFrame, source: str, time_col: str) -> pd.DateO
 
 # Calendar frequencies tried when pandas cannot infer one (e.g. a monthly series with a gap):
 # alias and the range of the most common step, in days, that fits it. Coarsest first.
-CALENDAR_STEPS = (("YS", 365, 366), ("YE", 365, 366), ("QS", 89, 92), ("QE", 89, 92), ("MS", 28, 31), ("ME", 28, 31))
+CALENDAR_STEPS = (
+    ("YS", 365, 366),
+    ("YE", 365, 366),
+    ("QS", 89, 92),
+    ("QE", 89, 92),
+    ("MS", 28, 31),
+    ("ME", 28, 31),
+)
 
 
 def _calendar_guess(times: pd.DatetimeIndex, step: pd.Timedelta) -> str | None:

@@ -86,8 +86,12 @@ def _mixed_offsets(text: pd.Series, source: str, column: str) -> pd.Series:
     if utc.notna().all() and wall.notna().all():
         same_local_time = (wall - wall.dt.normalize()).nunique() == 1
         if same_local_time and (utc - utc.dt.normalize()).nunique() > 1:
-            log.info("%s: column %r mixes UTC offsets at one local time of day (daylight saving): "
-                     "using the local calendar times", source, column)
+            log.info(
+                "%s: column %r mixes UTC offsets at one local time of day (daylight saving): "
+                "using the local calendar times",
+                source,
+                column,
+            )
             return wall
     return utc
 
@@ -119,7 +123,9 @@ def _is_numeric(raw: pd.Series) -> bool:
     return not present.empty and pd.to_numeric(present, errors="coerce").notna().all()
 
 
-def to_canonical(frame: pd.DataFrame, columns: Columns, source: str) -> tuple[pd.DataFrame, list[str]]:
+def to_canonical(
+    frame: pd.DataFrame, columns: Columns, source: str
+) -> tuple[pd.DataFrame, list[str]]:
     """Check and rename a raw table to ``unique_id, ds, y, <covariates>``.
 
     Returns the canonical frame (sorted by id and time, with a ``_row`` column)
@@ -173,7 +179,9 @@ def to_canonical(frame: pd.DataFrame, columns: Columns, source: str) -> tuple[pd
     dup = out.duplicated([ID, TIME], keep="first")
     if dup.any():
         at = _first(dup)
-        hint = "" if has_id else f" (no id column {columns.id!r}, so the file was read as one series)"
+        hint = (
+            "" if has_id else f" (no id column {columns.id!r}, so the file was read as one series)"
+        )
         raise DataError(
             f"{source}: column {columns.time!r}: duplicate (id, time) pair "
             f"({out.at[at, ID]!r}, {out.at[at, TIME]}) at row {rows[at]}{hint}"

@@ -68,7 +68,9 @@ def is_gru_layer(layer) -> bool:
 
     if isinstance(layer, (GRU, keras.layers.GRU)):
         return True
-    return isinstance(layer, keras.layers.RNN) and isinstance(layer.cell, (_our_cell_class(), keras.layers.GRUCell))
+    return isinstance(layer, keras.layers.RNN) and isinstance(
+        layer.cell, (_our_cell_class(), keras.layers.GRUCell)
+    )
 
 
 def recurrent_layers(model: keras.Model) -> list[keras.layers.Layer]:
@@ -89,7 +91,9 @@ def gru_layers(model: keras.Model) -> list[keras.layers.Layer]:
     return [layer for layer in recurrent_layers(model) if is_gru_layer(layer)]
 
 
-def layer_inputs(model: keras.Model, layers: list[keras.layers.Layer], inputs) -> dict[str, np.ndarray]:
+def layer_inputs(
+    model: keras.Model, layers: list[keras.layers.Layer], inputs
+) -> dict[str, np.ndarray]:
     """The sequence each of ``layers`` receives when ``model`` is called on ``inputs``.
 
     For a stack, layer k's input is the sequence of states of layer k − 1.
@@ -99,7 +103,9 @@ def layer_inputs(model: keras.Model, layers: list[keras.layers.Layer], inputs) -
     owners = {id(layer.rnn): layer for layer in model.layers if isinstance(layer, SegmentRecurrent)}
     # A segment network's recurrent layer has no node of its own in the model's graph: probe
     # the input of the layer that owns it, then embed the segments as it does.
-    tensors = [owners[id(layer)].input[0] if id(layer) in owners else layer.input for layer in layers]
+    tensors = [
+        owners[id(layer)].input[0] if id(layer) in owners else layer.input for layer in layers
+    ]
     probe = keras.Model(model.inputs, tensors)
     outs = probe(inputs, training=False)
     outs = outs if isinstance(outs, (list, tuple)) else [outs]
@@ -166,25 +172,47 @@ def plot_gates(
     steps = len(series)
     rows = 1 + 2 * len(traces)
     heights = [1.3] + [1.0] * (rows - 1)
-    fig, axes = figure(rows, 1, figsize=(11, 1.4 + 1.9 * rows), sharex=True,
-                       gridspec_kw={"height_ratios": heights}, squeeze=False)
+    fig, axes = figure(
+        rows,
+        1,
+        figsize=(11, 1.4 + 1.9 * rows),
+        sharex=True,
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
     axes = axes[:, 0]
     x = np.arange(steps)
     axes[0].plot(x, series, color="black", lw=1.4)
     axes[0].set_ylabel(series_label, fontsize=9)
     if times is not None and len(times) == steps:
-        axes[0].set_title(f"{title}\nwindow {times[0]} .. {times[-1]}" if title else f"window {times[0]} .. {times[-1]}",
-                          fontsize=10)
+        axes[0].set_title(
+            f"{title}\nwindow {times[0]} .. {times[-1]}"
+            if title
+            else f"window {times[0]} .. {times[-1]}",
+            fontsize=10,
+        )
     elif title:
         axes[0].set_title(title, fontsize=10)
     image = None
     for k, (name, trace) in enumerate(traces.items()):
-        for j, (gate, meaning) in enumerate((("z", "update gate z (1 = keep the past)"),
-                                             ("r", "reset gate r (0 = ignore the past)"))):
+        for j, (gate, meaning) in enumerate(
+            (
+                ("z", "update gate z (1 = keep the past)"),
+                ("r", "reset gate r (0 = ignore the past)"),
+            )
+        ):
             ax = axes[1 + 2 * k + j]
             values = getattr(trace, gate)[sample].T  # [T, H] -> [H, T]: one row per unit
-            image = ax.imshow(values, aspect="auto", origin="lower", cmap="viridis", vmin=0.0, vmax=1.0,
-                              interpolation="nearest", extent=(-0.5, steps - 0.5, -0.5, trace.units - 0.5))
+            image = ax.imshow(
+                values,
+                aspect="auto",
+                origin="lower",
+                cmap="viridis",
+                vmin=0.0,
+                vmax=1.0,
+                interpolation="nearest",
+                extent=(-0.5, steps - 0.5, -0.5, trace.units - 0.5),
+            )
             ax.set_ylabel(f"{name}\nunit", fontsize=9)
             ax.set_title(meaning, fontsize=9, loc="left")
     axes[-1].set_xlabel("time step in the window (0 = oldest)")

@@ -96,7 +96,9 @@ class ChronoGateBias(keras.initializers.Initializer):
 
     def __init__(self, memory: int, gates: str = "gru", seed: int | None = None):
         if not isinstance(memory, int) or memory < 3:
-            raise ValueError(f"`memory` must be an integer of at least 3 steps, received: {memory!r}")
+            raise ValueError(
+                f"`memory` must be an integer of at least 3 steps, received: {memory!r}"
+            )
         if gates not in ("gru", "lstm"):
             raise ValueError(f"`gates` must be 'gru' or 'lstm', received: {gates!r}")
         self.memory, self.gates, self.seed = memory, gates, seed
@@ -111,7 +113,7 @@ class ChronoGateBias(keras.initializers.Initializer):
         if self.gates == "gru":
             row[:units] = scales  # z: keep the old state
         else:
-            row[units:2 * units] = scales  # f: keep the old cell
+            row[units : 2 * units] = scales  # f: keep the old cell
             row[:units] = -scales  # i: write less where the cell keeps more
         return keras.ops.convert_to_tensor(bias, dtype=dtype or "float32")
 
@@ -140,7 +142,10 @@ def recurrent_layer(
         return keras.layers.SimpleRNN(units, **common)
     if kind == "lstm":
         if memory is not None:
-            common |= {"bias_initializer": ChronoGateBias(memory, "lstm", seed), "unit_forget_bias": False}
+            common |= {
+                "bias_initializer": ChronoGateBias(memory, "lstm", seed),
+                "unit_forget_bias": False,
+            }
         return keras.layers.LSTM(units, **common)
     from forecasting.layers import GRU
 
@@ -150,13 +155,20 @@ def recurrent_layer(
 
 
 def probe_model(
-    kind: str, units: int, steps: int, n_features: int, n_outputs: int, seed: int = 0, memory: int | None = None
+    kind: str,
+    units: int,
+    steps: int,
+    n_features: int,
+    n_outputs: int,
+    seed: int = 0,
+    memory: int | None = None,
 ) -> keras.Model:
     """``[B, T, D] -> [B, n_outputs]``: one recurrent layer (named ``recurrent``) and a linear head."""
     inputs = keras.Input((steps, n_features), name="window")
     h = recurrent_layer(kind, units, seed, memory)(inputs)  # [B, T, D] -> [B, H]
-    head = keras.layers.Dense(n_outputs, kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 2),
-                              name="head")
+    head = keras.layers.Dense(
+        n_outputs, kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 2), name="head"
+    )
     return keras.Model(inputs, head(h), name=f"{kind}_probe")
 
 
@@ -185,9 +197,16 @@ def train_probe(
     model = probe_model(kind, units, x.shape[1], x.shape[2], y.shape[1], seed, memory)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), loss="mse")
     if epochs > 0:
-        history = model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=verbose)
-        log.info("%s probe: %d epochs on %d windows, training loss %.4f",
-                 LABELS[kind], epochs, len(x), history.history["loss"][-1])
+        history = model.fit(
+            x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=verbose
+        )
+        log.info(
+            "%s probe: %d epochs on %d windows, training loss %.4f",
+            LABELS[kind],
+            epochs,
+            len(x),
+            history.history["loss"][-1],
+        )
     else:
         model.build(x.shape)
     return model
@@ -196,7 +215,9 @@ def train_probe(
 def _cell_of(layer):
     cell = getattr(layer, "cell", None)
     if cell is None:
-        raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}) is not a recurrent layer with a cell")
+        raise ValueError(
+            f"layer {layer.name!r} ({type(layer).__name__}) is not a recurrent layer with a cell"
+        )
     if getattr(layer, "go_backwards", False):
         raise ValueError(f"layer {layer.name!r} runs backwards; the measure assumes forward time")
     return cell
@@ -240,14 +261,18 @@ def state_gradient_norms(layer, x: np.ndarray) -> np.ndarray:
     norms = np.empty(steps + 1)
     for t in range(steps + 1):
         sq = np.zeros(batch)
-        for g in grads[t * per_state:(t + 1) * per_state]:
-            g = np.asarray(g, dtype=np.float64).reshape(units, batch, -1)  # [H, B, S]: rows of the Jacobian
+        for g in grads[t * per_state : (t + 1) * per_state]:
+            g = np.asarray(g, dtype=np.float64).reshape(
+                units, batch, -1
+            )  # [H, B, S]: rows of the Jacobian
             sq += np.sum(g * g, axis=(0, 2))
         norms[steps - t] = float(np.mean(np.sqrt(sq)))  # indexed by distance T - t
     return norms
 
 
-def gradient_flow(layers: dict[str, keras.layers.Layer], x: np.ndarray | dict[str, np.ndarray]) -> GradientFlow:
+def gradient_flow(
+    layers: dict[str, keras.layers.Layer], x: np.ndarray | dict[str, np.ndarray]
+) -> GradientFlow:
     """`state_gradient_norms` of several layers, each on its window(s).
 
     ``x`` is one array for all layers, or a dict with one array per label (e.g. a layer of
@@ -261,10 +286,17 @@ def gradient_flow(layers: dict[str, keras.layers.Layer], x: np.ndarray | dict[st
             steps = int(np.shape(xs)[1])
             flow = GradientFlow(steps)
         elif int(np.shape(xs)[1]) != steps:
-            raise ValueError(f"all windows must have {steps} steps, {label!r} has {np.shape(xs)[1]}")
+            raise ValueError(
+                f"all windows must have {steps} steps, {label!r} has {np.shape(xs)[1]}"
+            )
         flow.norms[label] = state_gradient_norms(layer, xs)
-        log.info("gradient flow %s: ‖∂h_T/∂h_t‖ = %.3g at distance %d, %.3g at the far end",
-                 label, flow.norms[label][min(10, steps)], min(10, steps), flow.far_mean(label))
+        log.info(
+            "gradient flow %s: ‖∂h_T/∂h_t‖ = %.3g at distance %d, %.3g at the far end",
+            label,
+            flow.norms[label][min(10, steps)],
+            min(10, steps),
+            flow.far_mean(label),
+        )
     if flow is None:
         raise ValueError("no layers given")
     return flow
@@ -282,7 +314,10 @@ def copy_first_task(n: int, steps: int, seed: int = 0) -> tuple[np.ndarray, np.n
 
 
 def plot_gradient_flow(
-    path, flow: GradientFlow, title: str = "Gradient flow through time", highlight: tuple[str, ...] = ()
+    path,
+    flow: GradientFlow,
+    title: str = "Gradient flow through time",
+    highlight: tuple[str, ...] = (),
 ) -> None:
     """Norm of ∂h_T/∂h_t against the distance T − t, log scale, one line per layer.
 
@@ -296,7 +331,13 @@ def plot_gradient_flow(
     floor = np.finfo(np.float32).tiny  # a norm that underflowed to 0 stays on the log axis
     for label, norms in flow.norms.items():
         strong = not highlight or label in highlight
-        ax.plot(d, np.maximum(norms, floor), lw=2.4 if strong else 1.5, ls="-" if strong else "--", label=label)
+        ax.plot(
+            d,
+            np.maximum(norms, floor),
+            lw=2.4 if strong else 1.5,
+            ls="-" if strong else "--",
+            label=label,
+        )
     ax.set_yscale("log")
     ax.set_xlabel("distance T − t (steps back from the last state)")
     ax.set_ylabel("‖∂h_T / ∂h_t‖ (mean over windows)")

@@ -11,7 +11,9 @@ from matplotlib.figure import Figure
 __all__ = ["figure", "save"]
 
 
-def figure(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] = (8.0, 4.5), **subplots_kw):
+def figure(
+    nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] = (8.0, 4.5), **subplots_kw
+):
     """A new figure and its axes (as ``Figure.subplots`` returns them)."""
     fig = Figure(figsize=figsize)
     return fig, fig.subplots(nrows, ncols, **subplots_kw)

@@ -46,7 +46,9 @@ GRADIENT_FLOW_CSV = "gradient_flow.csv"
 SUMMARY_JSON = "diagnostics.json"
 PROBE_KINDS = ("simple_rnn", "gru", "lstm")
 PROBE_LABELS = {"simple_rnn": "SimpleRNN probe", "gru": "GRU probe", "lstm": "LSTM probe"}
-MAX_WINDOWS = 64  # latest windows the gradient norms are averaged over (the first series, and --series)
+MAX_WINDOWS = (
+    64  # latest windows the gradient norms are averaged over (the first series, and --series)
+)
 
 
 @dataclass
@@ -122,7 +124,9 @@ def _log_target(client, ref, tracking_uri: str) -> str | None:
     try:
         client.get_run(ref.run_id)
     except Exception:  # MlflowException: the run lives in another store
-        log.info("run %s of %s is not in %s: logging to a new run", ref.run_id, ref.label, tracking_uri)
+        log.info(
+            "run %s of %s is not in %s: logging to a new run", ref.run_id, ref.label, tracking_uri
+        )
         return None
     return ref.run_id
 
@@ -134,7 +138,9 @@ def _prepare_output(output: str | Path) -> Path:
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"{output_dir}: cannot create the output folder: {exc.strerror or exc}") from None
+        raise InputError(
+            f"{output_dir}: cannot create the output folder: {exc.strerror or exc}"
+        ) from None
     return output_dir
 
 
@@ -171,12 +177,20 @@ def diagnose(
     from forecasting.tracking.store import use_store
 
     if probe_epochs < 0 or probe_windows <= 0:
-        raise InputError(f"probe epochs must be >= 0 and probe windows > 0, received {probe_epochs}, {probe_windows}")
+        raise InputError(
+            f"probe epochs must be >= 0 and probe windows > 0, received {probe_epochs}, {probe_windows}"
+        )
     uri = use_store(tracking_uri)
     job = _load(model_uri, data, series, uri)  # every input check happens here, before any output
     output_dir = _prepare_output(output)
-    log.info("diagnosing %s (%s, %d recurrent layer(s)) on the latest %d-step windows of %d series",
-             job.ref.label, job.family, len(job.recurrent), job.lookback, len(job.latest.ids))
+    log.info(
+        "diagnosing %s (%s, %d recurrent layer(s)) on the latest %d-step windows of %d series",
+        job.ref.label,
+        job.family,
+        len(job.recurrent),
+        job.lookback,
+        len(job.latest.ids),
+    )
 
     flow, inputs, notes = _gradient_flow(job, probe_epochs, probe_windows, seed)
     traces = _gates(job, inputs, notes)
@@ -184,7 +198,9 @@ def diagnose(
     files = _write_files(job, flow, traces, summary, output_dir)
     run_id, new_run = _log_files(job, files, summary, data, seed, uri)
     log.info("diagnostics of %s logged to run %s under %s/", job.ref.label, run_id, ARTIFACT_PATH)
-    return DiagnosisResult(job.ref.label, job.family, job.uid, output_dir, files, run_id, new_run, summary, notes)
+    return DiagnosisResult(
+        job.ref.label, job.family, job.uid, output_dir, files, run_id, new_run, summary, notes
+    )
 
 
 @dataclass
@@ -218,7 +234,9 @@ class _Job:
 
     @property
     def window(self) -> dict[str, np.ndarray]:
-        return {key: value[self.rows] for key, value in self.latest.inputs.items()}  # [W, L, F], [W, H, K]
+        return {
+            key: value[self.rows] for key, value in self.latest.inputs.items()
+        }  # [W, L, F], [W, H, K]
 
 
 def _load(model_uri: str, data, series: str | None, uri: str) -> _Job:
@@ -255,7 +273,11 @@ def _gradient_flow(job: _Job, probe_epochs: int, probe_windows: int, seed: int):
     sequences = {label: inputs[layer.name] for label, layer in layers.items()}
     units = _units(job.recurrent[0])
     notes = []
-    probe_data = _probe_windows(job.history.data, job.lookback, job.horizon, probe_windows, seed) if probe_epochs else None
+    probe_data = (
+        _probe_windows(job.history.data, job.lookback, job.horizon, probe_windows, seed)
+        if probe_epochs
+        else None
+    )
     if probe_epochs and probe_data is None:
         notes.append("probes untrained: the data is too short to cut training windows")
     if probe_data is None:
@@ -264,12 +286,16 @@ def _gradient_flow(job: _Job, probe_epochs: int, probe_windows: int, seed: int):
         epochs = probe_epochs
     x_probe, y_probe = probe_data
     for kind in PROBE_KINDS:  # same size, same data; gated probes start with chrono gate biases
-        probe = train_probe(kind, x_probe, y_probe, units, epochs=epochs, seed=seed, memory=job.lookback)
+        probe = train_probe(
+            kind, x_probe, y_probe, units, epochs=epochs, seed=seed, memory=job.lookback
+        )
         layers[PROBE_LABELS[kind]] = probe.get_layer("recurrent")
         sequences[PROBE_LABELS[kind]] = window["past"]
     flow = gradient_flow(layers, sequences)
-    flow.notes.append(f"probes: {units} units, {epochs} epoch(s) on {len(x_probe)} windows; "
-                      f"gated probes chrono-initialised up to {job.lookback} steps")
+    flow.notes.append(
+        f"probes: {units} units, {epochs} epoch(s) on {len(x_probe)} windows; "
+        f"gated probes chrono-initialised up to {job.lookback} steps"
+    )
     return flow, inputs, notes
 
 
@@ -278,15 +304,17 @@ def _gates(job: _Job, inputs: dict[str, np.ndarray], notes: list[str]) -> dict:
 
     grus = gru_layers(job.model)
     if not grus:
-        notes.append(f"gates are GRU-only: this model's recurrent layers are {job.family.upper()}; "
-                     "only the gradient-flow plot was made")
+        notes.append(
+            f"gates are GRU-only: this model's recurrent layers are {job.family.upper()}; "
+            "only the gradient-flow plot was made"
+        )
         log.info("%s", notes[-1])
     return {layer.name: read_gates(layer, inputs[layer.name]) for layer in grus}
 
 
 def _target_window(job: _Job):
     part = job.history.data.series(job.uid)
-    return part[TARGET].to_numpy()[-job.lookback:], part[TIME].iloc[-job.lookback:].to_numpy()
+    return part[TARGET].to_numpy()[-job.lookback :], part[TIME].iloc[-job.lookback :].to_numpy()
 
 
 def _summary(job: _Job, flow, traces: dict, notes: list[str], data) -> dict:
@@ -315,18 +343,30 @@ def _write_files(job: _Job, flow, traces: dict, summary: dict, output_dir: Path)
     values, times = _target_window(job)
     with tempfile.TemporaryDirectory(prefix=".diagnose-", dir=output_dir) as staging:
         staging = Path(staging)
-        plot_gradient_flow(staging / GRADIENT_FLOW_PNG, flow, highlight=own,
-                           title=f"Gradient flow through time: {job.ref.label} on {len(job.rows)} window(s)")
+        plot_gradient_flow(
+            staging / GRADIENT_FLOW_PNG,
+            flow,
+            highlight=own,
+            title=f"Gradient flow through time: {job.ref.label} on {len(job.rows)} window(s)",
+        )
         flow.to_frame().to_csv(staging / GRADIENT_FLOW_CSV)
         if traces:
-            plot_gates(staging / GATES_PNG, values, traces, sample=job.pick, times=[str(t)[:16] for t in times],
-                       series_label=f"{job.uid}\n{job.state.columns.target}",
-                       title=f"GRU gates of {job.ref.label}, series {job.uid!r}")
+            plot_gates(
+                staging / GATES_PNG,
+                values,
+                traces,
+                sample=job.pick,
+                times=[str(t)[:16] for t in times],
+                series_label=f"{job.uid}\n{job.state.columns.target}",
+                title=f"GRU gates of {job.ref.label}, series {job.uid!r}",
+            )
         (staging / SUMMARY_JSON).write_text(json.dumps(summary, indent=1, default=str))
         return publish(staging, output_dir)
 
 
-def _log_files(job: _Job, files: list[Path], summary: dict, data, seed: int, uri: str) -> tuple[str, bool]:
+def _log_files(
+    job: _Job, files: list[Path], summary: dict, data, seed: int, uri: str
+) -> tuple[str, bool]:
     """Log under ``diagnostics/`` in the model's run, or in a new run of the experiment ``diagnostics``."""
     import mlflow
 
@@ -340,11 +380,22 @@ def _log_files(job: _Job, files: list[Path], summary: dict, data, seed: int, uri
             client.log_artifact(run_id, str(path), ARTIFACT_PATH)
         return run_id, False
     experiment_id = ensure_experiment(EXPERIMENT, uri)
-    with tracked_run(experiment_id=experiment_id, run_name=f"diagnose {_short(job.ref.label)}") as run:
-        mlflow.set_tags({"model_uri": job.ref.uri, "model_family": job.family, "role": "diagnostics"})
-        mlflow.log_params({"model_uri": job.ref.uri, "data": str(data), "series": job.uid, "seed": seed})
-        mlflow.log_metrics({f"far_grad_{_key(k)}": v for k, v in summary["far_gradient_norm"].items()
-                            if np.isfinite(v)})
+    with tracked_run(
+        experiment_id=experiment_id, run_name=f"diagnose {_short(job.ref.label)}"
+    ) as run:
+        mlflow.set_tags(
+            {"model_uri": job.ref.uri, "model_family": job.family, "role": "diagnostics"}
+        )
+        mlflow.log_params(
+            {"model_uri": job.ref.uri, "data": str(data), "series": job.uid, "seed": seed}
+        )
+        mlflow.log_metrics(
+            {
+                f"far_grad_{_key(k)}": v
+                for k, v in summary["far_gradient_norm"].items()
+                if np.isfinite(v)
+            }
+        )
         for path in files:
             mlflow.log_artifact(str(path), ARTIFACT_PATH)
         return run.info.run_id, True
@@ -355,6 +406,4 @@ def _key(label: str) -> str:
 
 
 def _short(label: str, width: int = 80) -> str:
-    return label if len(label) <= width else "…" + label[-(width - 1):]
-
-
+    return label if len(label) <= width else "…" + label[-(width - 1) :]

@@ -59,7 +59,9 @@ def evaluate(name: str, data: WindowedData, forecasts: np.ndarray, period: int) 
     return Backtest(name, forecasts, table, summary, per_fold, errors, undefined)
 
 
-def model_backtest(name: str, model, data: WindowedData, period: int, batch_size: int = 1024) -> Backtest:
+def model_backtest(
+    name: str, model, data: WindowedData, period: int, batch_size: int = 1024
+) -> Backtest:
     """Forecast every test window with a trained Keras model and score it; times inference."""
     test = data.splits["test"]
     model.predict({k: v[:batch_size] for k, v in test.inputs.items()}, verbose=0)  # warm-up
@@ -84,8 +86,17 @@ def baseline_backtest(kind: str, data: WindowedData, period: int) -> Backtest:
             continue
         y = s.values[:, 0]
         origins = test.origin[rows]
-        out[rows] = naive(y, origins, H) if kind == "naive" else seasonal_naive(y, origins, H, period)
+        out[rows] = (
+            naive(y, origins, H) if kind == "naive" else seasonal_naive(y, origins, H, period)
+        )
     return evaluate(kind, data, out, period)
 
 
-__all__ = ["Backtest", "baseline_backtest", "evaluate", "mase_scales", "model_backtest", "point_metrics"]
+__all__ = [
+    "Backtest",
+    "baseline_backtest",
+    "evaluate",
+    "mase_scales",
+    "model_backtest",
+    "point_metrics",
+]

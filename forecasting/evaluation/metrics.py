@@ -65,11 +65,18 @@ def aggregate(
     (logged once as a warning unless ``warn`` is False, e.g. for a subset already reported)."""
     undefined = {m: list(table.index[table[m].isna()]) for m in METRICS if table[m].isna().any()}
     for metric, ids in undefined.items() if warn else ():
-        log.warning("%s%s is undefined for series %s and left out of the mean", label and f"{label}: ", metric, ids)
+        log.warning(
+            "%s%s is undefined for series %s and left out of the mean",
+            label and f"{label}: ",
+            metric,
+            ids,
+        )
     means = {m: float(table[m].mean()) if table[m].notna().any() else float("nan") for m in METRICS}
     return means, undefined
 
 
-def window_scaled_errors(y: np.ndarray, y_hat: np.ndarray, series: np.ndarray, scales: np.ndarray) -> np.ndarray:
+def window_scaled_errors(
+    y: np.ndarray, y_hat: np.ndarray, series: np.ndarray, scales: np.ndarray
+) -> np.ndarray:
     """[N] mean absolute error of each window divided by its series' MASE scale."""
     return np.mean(np.abs(y - y_hat), axis=1) / scales[series]

@@ -45,8 +45,12 @@ def paired_p_value(test: str, a: np.ndarray, b: np.ndarray, horizon: int = 1) ->
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     defined = np.isfinite(a) & np.isfinite(b)
     if not defined.all():
-        log.warning("%s test: leaving out %d of %d windows whose errors are undefined",
-                    test, int((~defined).sum()), len(defined))
+        log.warning(
+            "%s test: leaving out %d of %d windows whose errors are undefined",
+            test,
+            int((~defined).sum()),
+            len(defined),
+        )
         a, b = a[defined], b[defined]
     if test == "wilcoxon":
         return wilcoxon(a, b)

@@ -102,8 +102,9 @@ def train_windows(lengths: np.ndarray, spec: WindowSpec) -> int:
     return total
 
 
-def resolve(cfg: PipelineConfig, lengths: pd.Series, step: pd.Timedelta | None, period: int
-            ) -> tuple[PipelineConfig, list[Choice]]:
+def resolve(
+    cfg: PipelineConfig, lengths: pd.Series, step: pd.Timedelta | None, period: int
+) -> tuple[PipelineConfig, list[Choice]]:
     """Replace every ``auto`` setting of ``cfg`` by a value chosen from the series' lengths.
 
     Returns the resolved config and the choices made (for the user to read; the caller logs
@@ -134,8 +135,14 @@ def resolve(cfg: PipelineConfig, lengths: pd.Series, step: pd.Timedelta | None, 
     L = w.lookback
     if m.segment == AUTO:
         segment = choose_segment(L, period)
-        why = "the season" if segment == period else f"divides the lookback into {L // segment} segments"
-        if m.arch == "segment":  # a pointwise network does not read segments: resolved, not reported
+        why = (
+            "the season"
+            if segment == period
+            else f"divides the lookback into {L // segment} segments"
+        )
+        if (
+            m.arch == "segment"
+        ):  # a pointwise network does not read segments: resolved, not reported
             choices.append(Choice("model.segment", segment, why))
         m = m.model_copy(update={"segment": segment})
     n_windows = train_windows(lengths, w.model_copy(update={"stride": 1}))
@@ -147,19 +154,35 @@ def resolve(cfg: PipelineConfig, lengths: pd.Series, step: pd.Timedelta | None, 
     work = steps * m.units**2  # recurrent work of one window
     if w.stride == AUTO:
         stride = max(1, math.ceil(n_windows * work / EPOCH_WORK))
-        why = "every window" if stride == 1 else f"{n_windows:,} windows thinned to about {n_windows // stride:,} per epoch"
+        why = (
+            "every window"
+            if stride == 1
+            else f"{n_windows:,} windows thinned to about {n_windows // stride:,} per epoch"
+        )
         choices.append(Choice("windowing.stride", stride, why))
         w = w.model_copy(update={"stride": stride})
     per_epoch = max(1, n_windows // w.stride)
     if t.batch_size == AUTO:
         # Large epochs run in batches of 256 (what a CPU computes most efficiently); small ones
         # in smaller batches, so that an epoch still takes about a hundred steps.
-        batch = 256 if per_epoch >= 10_000 else int(min(256, max(32, 2 ** round(math.log2(max(per_epoch / 100, 1))))))
-        choices.append(Choice("training.batch_size", batch, f"about {per_epoch:,} windows per epoch"))
+        batch = (
+            256
+            if per_epoch >= 10_000
+            else int(min(256, max(32, 2 ** round(math.log2(max(per_epoch / 100, 1))))))
+        )
+        choices.append(
+            Choice("training.batch_size", batch, f"about {per_epoch:,} windows per epoch")
+        )
         t = t.model_copy(update={"batch_size": batch})
     if t.max_epochs == AUTO:
-        epochs = int(min(50, max(5, TOTAL_WORK // max(per_epoch * work, 1)), 20 if per_epoch > 20_000 else 50))
-        choices.append(Choice("training.max_epochs", epochs, f"patience {t.patience}, bounded training time"))
+        epochs = int(
+            min(
+                50, max(5, TOTAL_WORK // max(per_epoch * work, 1)), 20 if per_epoch > 20_000 else 50
+            )
+        )
+        choices.append(
+            Choice("training.max_epochs", epochs, f"patience {t.patience}, bounded training time")
+        )
         t = t.model_copy(update={"max_epochs": epochs})
     resolved = cfg.model_copy(update={"windowing": w, "model": m, "training": t})
     return resolved, choices

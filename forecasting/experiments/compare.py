@@ -88,7 +88,9 @@ def prepare(cfg: PipelineConfig) -> Prepared:
     """Load, validate and window the data; choose what is ``auto``; set aside series too short
     to train on. Bad input fails here, before any run starts."""
     d = cfg.data
-    columns = Columns(d.id_col, d.time_col, d.target, tuple(d.covariates) if d.covariates is not None else None)
+    columns = Columns(
+        d.id_col, d.time_col, d.target, tuple(d.covariates) if d.covariates is not None else None
+    )
     data = load_series(d.path, columns, freq=d.freq, fill=d.fill)
     period = cfg.rule.seasonal_period or seasonal_period(data.freq)
     lengths = data.frame.groupby(ID, sort=False).size()
@@ -101,54 +103,98 @@ def prepare(cfg: PipelineConfig) -> Prepared:
 
 
 def _train_family(
-    family: str, cfg: PipelineConfig, data: SeriesData, windowed: WindowedData, period: int, experiment_id: str,
-    fallback: str, left_out: list[LeftOut],
+    family: str,
+    cfg: PipelineConfig,
+    data: SeriesData,
+    windowed: WindowedData,
+    period: int,
+    experiment_id: str,
+    fallback: str,
+    left_out: list[LeftOut],
 ) -> tuple[FamilyResult, keras.Model]:
     spec, budget = cfg.model, cfg.training
     impl = spec.impl_tag(family)
     with tracked_run(experiment_id=experiment_id, run_name=family, nested=True) as run:
         mlflow.set_tags({"model_family": family, "gru_impl": impl, "role": "candidate"})
         mlflow.log_params(flatten("", cfg.model_dump()) | {"model_family": family})
-        keras.utils.set_random_seed(budget.seed)  # the same seed for both families: reproducible runs
-        model = build_forecaster(family, spec, windowed.spec.lookback, windowed.spec.horizon,
-                                 windowed.n_features, windowed.n_calendar, period, windowed.calendar_names)
+        keras.utils.set_random_seed(
+            budget.seed
+        )  # the same seed for both families: reproducible runs
+        model = build_forecaster(
+            family,
+            spec,
+            windowed.spec.lookback,
+            windowed.spec.horizon,
+            windowed.n_features,
+            windowed.n_calendar,
+            period,
+            windowed.calendar_names,
+        )
         log.info("training %s (%s parameters)", family.upper(), f"{model.count_params():,}")
 
         def on_epoch(epoch: int, logs: dict) -> None:
             mlflow.log_metrics(
-                {("train_" + k if not k.startswith("val_") else k): v for k, v in logs.items()}, step=epoch + 1
+                {("train_" + k if not k.startswith("val_") else k): v for k, v in logs.items()},
+                step=epoch + 1,
             )
 
         result = train(model, windowed, budget, on_epoch=on_epoch, period=period)
-        mlflow.log_metric("val_loss", result.initial_val_loss, step=0)  # the untrained model: the curve's start
+        mlflow.log_metric(
+            "val_loss", result.initial_val_loss, step=0
+        )  # the untrained model: the curve's start
         bt = model_backtest(family, model, windowed, period)
         mlflow.log_metrics({f"backtest_{k}": v for k, v in bt.summary.items() if np.isfinite(v)})
         for k, row in bt.per_fold.iterrows():
             mlflow.log_metrics({f"fold{k}_{name}": v for name, v in row.items() if np.isfinite(v)})
-        mlflow.log_metrics({
-            "n_params": model.count_params(),
-            "train_seconds": result.seconds,
-            "inference_ms_per_window": bt.inference_ms_per_window,
-            "epochs_trained": len(result.loss),
-            "best_epoch": result.best_epoch,
-            "initial_val_loss": result.initial_val_loss,
-        })
+        mlflow.log_metrics(
+            {
+                "n_params": model.count_params(),
+                "train_seconds": result.seconds,
+                "inference_ms_per_window": bt.inference_ms_per_window,
+                "epochs_trained": len(result.loss),
+                "best_epoch": result.best_epoch,
+                "initial_val_loss": result.initial_val_loss,
+            }
+        )
         if bt.undefined:
             mlflow.set_tag("undefined_metrics", json.dumps(bt.undefined))
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             bt.per_series.rename_axis("series").to_csv(tmp / "per_series_metrics.csv")
-            plots.forecasts_vs_actuals(tmp / "forecasts.png", windowed, {family.upper(): bt.forecasts},
-                                       title=f"{family.upper()} forecasts vs actuals")
-            plots.learning_curve(tmp / "learning_curve.png", result.loss, result.val_loss, result.best_epoch,
-                                 f"{family.upper()} learning curve", result.initial_val_loss)
+            plots.forecasts_vs_actuals(
+                tmp / "forecasts.png",
+                windowed,
+                {family.upper(): bt.forecasts},
+                title=f"{family.upper()} forecasts vs actuals",
+            )
+            plots.learning_curve(
+                tmp / "learning_curve.png",
+                result.loss,
+                result.val_loss,
+                result.best_epoch,
+                f"{family.upper()} learning curve",
+                result.initial_val_loss,
+            )
             mlflow.log_artifacts(str(tmp))
-        info = log_forecaster(model, data, windowed, family, impl, arch=spec.arch, period=period,
-                              fallback=fallback, left_out=tuple(x.uid for x in left_out))
-    return FamilyResult(family, impl, bt, result, model.count_params(), run.info.run_id, info.model_uri), model
+        info = log_forecaster(
+            model,
+            data,
+            windowed,
+            family,
+            impl,
+            arch=spec.arch,
+            period=period,
+            fallback=fallback,
+            left_out=tuple(x.uid for x in left_out),
+        )
+    return FamilyResult(
+        family, impl, bt, result, model.count_params(), run.info.run_id, info.model_uri
+    ), model
 
 
-def comparison_table(results: dict[str, FamilyResult], baselines: dict[str, Backtest]) -> pd.DataFrame:
+def comparison_table(
+    results: dict[str, FamilyResult], baselines: dict[str, Backtest]
+) -> pd.DataFrame:
     rows = {}
     snaive = baselines["seasonal_naive"].summary
     for family, r in results.items():
@@ -175,11 +221,17 @@ def register(result: ComparisonResult, winner: str, beats_baseline: bool) -> Non
     for family, r in result.families.items():
         alias = CHAMPION if family == winner else CHALLENGER
         tags = {
-            "model_family": family, "gru_impl": r.gru_impl, "comparison_run_id": result.parent_run_id,
-            "beats_seasonal_naive": str(beats_baseline if family == winner else ""), "alias_at_registration": alias,
+            "model_family": family,
+            "gru_impl": r.gru_impl,
+            "comparison_run_id": result.parent_run_id,
+            "beats_seasonal_naive": str(beats_baseline if family == winner else ""),
+            "alias_at_registration": alias,
         }
         version = client.create_model_version(
-            result.model_name, r.model_uri, run_id=r.run_id, tags={k: v for k, v in tags.items() if v},
+            result.model_name,
+            r.model_uri,
+            run_id=r.run_id,
+            tags={k: v for k, v in tags.items() if v},
             model_id=r.model_uri.removeprefix("models:/"),
         )
         r.version = version.version
@@ -194,13 +246,23 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
     uri = use_store(cfg.mlflow.tracking_uri)
     experiment_id = ensure_experiment(cfg.mlflow.experiment, uri)
     rule = cfg.rule
-    with sigterm_as_interrupt(), tracked_run(experiment_id=experiment_id, run_name=f"{cfg.name}: lstm vs gru") as parent:
+    with (
+        sigterm_as_interrupt(),
+        tracked_run(experiment_id=experiment_id, run_name=f"{cfg.name}: lstm vs gru") as parent,
+    ):
         mlflow.set_tags({"pipeline": cfg.name, "role": "comparison", "data.source": data.source})
-        mlflow.log_params(flatten("", cfg.model_dump()) | {
-            "data.n_series": len(data.ids), "data.freq_inferred": data.freq, "seasonal_period": period,
-            "windows.train": len(windowed.splits["train"]), "windows.val": len(windowed.splits["val"]),
-            "windows.test": len(windowed.splits["test"]), "data.n_left_out": len(prepared.left_out),
-        })
+        mlflow.log_params(
+            flatten("", cfg.model_dump())
+            | {
+                "data.n_series": len(data.ids),
+                "data.freq_inferred": data.freq,
+                "seasonal_period": period,
+                "windows.train": len(windowed.splits["train"]),
+                "windows.val": len(windowed.splits["val"]),
+                "windows.test": len(windowed.splits["test"]),
+                "data.n_left_out": len(prepared.left_out),
+            }
+        )
         if prepared.choices:
             mlflow.set_tag("auto_choices", "; ".join(str(c) for c in prepared.choices))
         mlflow.log_text(data.summary(), "data_summary.txt")
@@ -209,33 +271,64 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
         best_baseline = min(baselines, key=lambda k: baselines[k].summary[metric])
         families: dict[str, FamilyResult] = {}
         for family in FAMILIES:
-            families[family], _ = _train_family(family, cfg, data, windowed, period, experiment_id,
-                                                best_baseline, prepared.left_out)
+            families[family], _ = _train_family(
+                family, cfg, data, windowed, period, experiment_id, best_baseline, prepared.left_out
+            )
         lstm, gru = families["lstm"].backtest, families["gru"].backtest
-        decision = decide(rule, lstm.summary[metric], gru.summary[metric], baselines["seasonal_naive"].summary[metric],
-                          lstm.window_errors, gru.window_errors, windowed.spec.horizon)
+        decision = decide(
+            rule,
+            lstm.summary[metric],
+            gru.summary[metric],
+            baselines["seasonal_naive"].summary[metric],
+            lstm.window_errors,
+            gru.window_errors,
+            windowed.spec.horizon,
+        )
         table = comparison_table(families, baselines)
-        result = ComparisonResult(uri, experiment_id, parent.info.run_id, cfg.mlflow.model_name, decision, table,
-                                  families, prepared.choices, prepared.left_out, best_baseline)
-        mlflow.set_tags({
-            "decision.winner": decision.winner,
-            "decision.reason": decision.reason,
-            "decision.beats_seasonal_naive": str(decision.beats_baseline).lower(),
-        })
-        mlflow.log_metrics({
-            f"{name}_{metric}": v for name, v in table[metric].items() if np.isfinite(v)
-        } | {"decision_p_value": decision.p_value, "decision_lstm_gain": decision.lstm_gain})
+        result = ComparisonResult(
+            uri,
+            experiment_id,
+            parent.info.run_id,
+            cfg.mlflow.model_name,
+            decision,
+            table,
+            families,
+            prepared.choices,
+            prepared.left_out,
+            best_baseline,
+        )
+        mlflow.set_tags(
+            {
+                "decision.winner": decision.winner,
+                "decision.reason": decision.reason,
+                "decision.beats_seasonal_naive": str(decision.beats_baseline).lower(),
+            }
+        )
+        mlflow.log_metrics(
+            {f"{name}_{metric}": v for name, v in table[metric].items() if np.isfinite(v)}
+            | {"decision_p_value": decision.p_value, "decision_lstm_gain": decision.lstm_gain}
+        )
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             table.rename_axis("model").to_csv(tmp / "comparison.csv")
-            (tmp / "comparison.md").write_text(format_table(table) + "\n\n" + decision.reason + "\n")
+            (tmp / "comparison.md").write_text(
+                format_table(table) + "\n\n" + decision.reason + "\n"
+            )
             (tmp / "decision.json").write_text(json.dumps(decision.to_dict(), indent=1))
             if prepared.left_out:
-                left_out_frame(prepared.left_out, best_baseline).to_csv(tmp / "left_out_series.csv", index=False)
+                left_out_frame(prepared.left_out, best_baseline).to_csv(
+                    tmp / "left_out_series.csv", index=False
+                )
             forecasts = {f.upper(): families[f].backtest.forecasts for f in FAMILIES} | {
-                "seasonal naive": baselines["seasonal_naive"].forecasts}
-            plots.comparison(tmp / "comparison.png", table.loc[["lstm", "gru", "seasonal_naive", "naive"]],
-                             windowed, forecasts, metric)
+                "seasonal naive": baselines["seasonal_naive"].forecasts
+            }
+            plots.comparison(
+                tmp / "comparison.png",
+                table.loc[["lstm", "gru", "seasonal_naive", "naive"]],
+                windowed,
+                forecasts,
+                metric,
+            )
             mlflow.log_artifacts(str(tmp))
         register(result, decision.winner, decision.beats_baseline)
         mlflow.set_tag("registered_model", f"{cfg.mlflow.model_name}@{CHAMPION}")
@@ -245,7 +338,16 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
 def format_table(table: pd.DataFrame) -> str:
     """The comparison table as Markdown."""
     shown = table.copy()
-    cols = ["mae", "rmse", "smape", "mase", "skill_vs_snaive", "params", "train_seconds", "inference_ms_per_window"]
+    cols = [
+        "mae",
+        "rmse",
+        "smape",
+        "mase",
+        "skill_vs_snaive",
+        "params",
+        "train_seconds",
+        "inference_ms_per_window",
+    ]
     shown = shown[[c for c in cols if c in shown.columns]]
     header = "| model | " + " | ".join(shown.columns) + " |"
     lines = [header, "|" + "---|" * (len(shown.columns) + 1)]

@@ -17,9 +17,14 @@ def summary(result: ComparisonResult) -> str:
         lines += [f"  {c}" for c in result.choices]
         lines.append("")
     if result.left_out:
-        shown = ", ".join(x.uid for x in result.left_out[:5]) + (" …" if len(result.left_out) > 5 else "")
-        lines += [f"Left out of training: {len(result.left_out)} series too short for the lookback ({shown}); "
-                  f"{result.best_baseline.replace('_', ' ')} forecasts them.", ""]
+        shown = ", ".join(x.uid for x in result.left_out[:5]) + (
+            " …" if len(result.left_out) > 5 else ""
+        )
+        lines += [
+            f"Left out of training: {len(result.left_out)} series too short for the lookback ({shown}); "
+            f"{result.best_baseline.replace('_', ' ')} forecasts them.",
+            "",
+        ]
     lines += [
         format_table(result.table),
         "",

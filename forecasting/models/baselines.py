@@ -40,7 +40,9 @@ def naive(values: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
     return np.repeat(values[origins][:, None], horizon, axis=1)
 
 
-def seasonal_naive(values: np.ndarray, origins: np.ndarray, horizon: int, period: int) -> np.ndarray:
+def seasonal_naive(
+    values: np.ndarray, origins: np.ndarray, horizon: int, period: int
+) -> np.ndarray:
     """Repeat the last observed season: step h takes y[o + h - m * ceil(h / m)].
 
     An origin with less than one season of history before it repeats its last value instead

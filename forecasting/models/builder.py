@@ -50,13 +50,22 @@ def log_kernel(cell: str, spec: ModelSpec) -> None:
 
         kernel = f"forecasting.layers.GRU, kernel {fastest_kernel(spec.units, True)!r}"
     else:
-        kernel = {"keras": "keras.layers.GRU", "cell": "keras.layers.RNN(forecasting.layers.GRUCell)"}[spec.gru_impl]
+        kernel = {
+            "keras": "keras.layers.GRU",
+            "cell": "keras.layers.RNN(forecasting.layers.GRUCell)",
+        }[spec.gru_impl]
     log.info("%s (%s, %d units): %s", cell.upper(), spec.arch, spec.units, kernel)
 
 
 def build_forecaster(
-    cell: str, spec: ModelSpec, lookback: int, horizon: int, n_features: int, n_calendar: int,
-    period: int = 1, calendar_names: list[str] | None = None,
+    cell: str,
+    spec: ModelSpec,
+    lookback: int,
+    horizon: int,
+    n_features: int,
+    n_calendar: int,
+    period: int = 1,
+    calendar_names: list[str] | None = None,
 ) -> keras.Model:
     """Build (uncompiled) ``{"past": [B, L, F], "future": [B, H, K]} -> [B, H]``.
 
@@ -84,46 +93,75 @@ def build_forecaster(
     if cell not in CELLS:
         raise ConfigError(f"cell must be one of {', '.join(CELLS)}, received: {cell!r}")
     if spec.units == AUTO:
-        raise ConfigError("model.units is 'auto': choose it from the data first (forecast compare does)")
+        raise ConfigError(
+            "model.units is 'auto': choose it from the data first (forecast compare does)"
+        )
     if spec.arch == "segment" and spec.segment == AUTO:
         spec = spec.model_copy(update={"segment": choose_segment(lookback, period)})
     log_kernel(cell, spec)
     if spec.arch == "segment":
-        return _segment_forecaster(cell, spec, lookback, horizon, n_features, n_calendar, period, calendar_names)
+        return _segment_forecaster(
+            cell, spec, lookback, horizon, n_features, n_calendar, period, calendar_names
+        )
     return _pointwise_forecaster(cell, spec, lookback, horizon, n_features, n_calendar, period)
 
 
 def _segment_forecaster(
-    cell: str, spec: ModelSpec, lookback: int, horizon: int, n_features: int, n_calendar: int, period: int,
+    cell: str,
+    spec: ModelSpec,
+    lookback: int,
+    horizon: int,
+    n_features: int,
+    n_calendar: int,
+    period: int,
     calendar_names: list[str] | None,
 ) -> keras.Model:
     if spec.segment > lookback:
         raise ConfigError(f"segment length {spec.segment} is longer than the lookback {lookback}")
     past = keras.Input((lookback, n_features), name="past")
     future = keras.Input((horizon, n_calendar), name="future")
-    past_norm, loc, scale = InstanceNorm(spec.center, spec.scale, spec.affine, name="instance_norm")(past)
+    past_norm, loc, scale = InstanceNorm(
+        spec.center, spec.scale, spec.affine, name="instance_norm"
+    )(past)
     correction = SegmentRecurrent(
-        cell, spec.units, spec.segment, horizon, spec.gru_impl, spec.dropout,
-        past_features=n_features - n_calendar,  # the target and past covariates, not the past calendar
-        known_features=known_calendar(calendar_names, n_calendar), name="segment_rnn",
+        cell,
+        spec.units,
+        spec.segment,
+        horizon,
+        spec.gru_impl,
+        spec.dropout,
+        past_features=n_features
+        - n_calendar,  # the target and past covariates, not the past calendar
+        known_features=known_calendar(calendar_names, n_calendar),
+        name="segment_rnn",
     )([past_norm, future])
     out = correction
     if spec.skip != "none":
-        base = NaiveBase(lookback, horizon, _base_period(spec, lookback, period), name="naive_base")(past_norm)
+        base = NaiveBase(
+            lookback, horizon, _base_period(spec, lookback, period), name="naive_base"
+        )(past_norm)
         out = keras.layers.Add(name="base_plus_correction")([base, correction])
     out = InstanceDenorm(name="instance_denorm")([out, loc, scale])
     return keras.Model({"past": past, "future": future}, out, name=f"{cell}_forecaster")
 
 
 def _pointwise_forecaster(
-    cell: str, spec: ModelSpec, lookback: int, horizon: int, n_features: int, n_calendar: int, period: int
+    cell: str,
+    spec: ModelSpec,
+    lookback: int,
+    horizon: int,
+    n_features: int,
+    n_calendar: int,
+    period: int,
 ) -> keras.Model:
     past = keras.Input((lookback, n_features), name="past")
     future = keras.Input((horizon, n_calendar), name="future")
     x = past
     for i in range(spec.layers):
         last = i == spec.layers - 1
-        x = recurrent_layer(cell, spec.units, spec.gru_impl, f"{cell}_{i}", return_sequences=not last)(x)
+        x = recurrent_layer(
+            cell, spec.units, spec.gru_impl, f"{cell}_{i}", return_sequences=not last
+        )(x)
         if spec.dropout:
             x = keras.layers.Dropout(spec.dropout, name=f"dropout_{i}")(x)
     known = keras.layers.Flatten(name="future_flat")(future)  # [B, H, K] -> [B, H*K]
@@ -134,6 +172,8 @@ def _pointwise_forecaster(
     else:
         # Zero-initialised, so an untrained model forecasts exactly the naive base.
         out = keras.layers.Dense(horizon, kernel_initializer="zeros", name="horizon")(h)
-        base = NaiveBase(lookback, horizon, _base_period(spec, lookback, period), name="naive_base")(past)
+        base = NaiveBase(
+            lookback, horizon, _base_period(spec, lookback, period), name="naive_base"
+        )(past)
         out = keras.layers.Add(name="base_plus_correction")([base, out])
     return keras.Model({"past": past, "future": future}, out, name=f"{cell}_forecaster")

@@ -39,14 +39,25 @@ class InstanceNorm(keras.layers.Layer):
         ((4, 24, 3), (4, 1))
     """
 
-    def __init__(self, center: str = "last", scale: bool = True, affine: bool = False, epsilon: float = 1e-5,
-                 **kwargs):
+    def __init__(
+        self,
+        center: str = "last",
+        scale: bool = True,
+        affine: bool = False,
+        epsilon: float = 1e-5,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if center not in CENTERS:
             raise ValueError(f"`center` must be one of {CENTERS}, received: {center!r}")
         if not epsilon > 0:
             raise ValueError(f"`epsilon` must be positive, received: {epsilon}")
-        self.center, self.scale, self.affine, self.epsilon = center, bool(scale), bool(affine), float(epsilon)
+        self.center, self.scale, self.affine, self.epsilon = (
+            center,
+            bool(scale),
+            bool(affine),
+            float(epsilon),
+        )
 
     def build(self, input_shape):
         if self.affine:
@@ -74,7 +85,12 @@ class InstanceNorm(keras.layers.Layer):
         return input_shape, (input_shape[0], 1), (input_shape[0], 1)
 
     def get_config(self):
-        return super().get_config() | {"center": self.center, "scale": self.scale, "affine": self.affine, "epsilon": self.epsilon}
+        return super().get_config() | {
+            "center": self.center,
+            "scale": self.scale,
+            "affine": self.affine,
+            "epsilon": self.epsilon,
+        }
 
 
 @keras.saving.register_keras_serializable(package="forecasting")

@@ -18,7 +18,9 @@ import keras
 from keras import ops
 
 
-def recurrent_layer(cell: str, units: int, gru_impl: str, name: str, **kwargs) -> keras.layers.Layer:
+def recurrent_layer(
+    cell: str, units: int, gru_impl: str, name: str, **kwargs
+) -> keras.layers.Layer:
     """The recurrent layer of a family: our GRU (or Keras's, or our cell in `keras.layers.RNN`)
     or Keras's LSTM."""
     if cell == "lstm":
@@ -73,9 +75,18 @@ class SegmentRecurrent(keras.layers.Layer):
         TensorShape([2, 48])
     """
 
-    def __init__(self, cell: str, units: int, segment: int, horizon: int, gru_impl: str = "custom",
-                 dropout: float = 0.0, past_features: int | None = None,
-                 known_features: list[int] | None = None, **kwargs):
+    def __init__(
+        self,
+        cell: str,
+        units: int,
+        segment: int,
+        horizon: int,
+        gru_impl: str = "custom",
+        dropout: float = 0.0,
+        past_features: int | None = None,
+        known_features: list[int] | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if cell not in ("gru", "lstm"):
             raise ValueError(f"`cell` must be 'gru' or 'lstm', received: {cell!r}")
@@ -101,10 +112,13 @@ class SegmentRecurrent(keras.layers.Layer):
         n_features = self.past_features or past_shape[2]
         self.n_in = lookback // self.segment
         if self.n_in == 0:
-            raise ValueError(f"lookback {lookback} is shorter than one segment ({self.segment} steps)")
+            raise ValueError(
+                f"lookback {lookback} is shorter than one segment ({self.segment} steps)"
+            )
         self.n_known = future_shape[2] if self.known_features is None else len(self.known_features)
         self.position = self.add_weight(
-            name="position", shape=(self.n_out, self.units),
+            name="position",
+            shape=(self.n_out, self.units),
             initializer=keras.initializers.RandomNormal(stddev=1.0),
         )
         self.embed.build((None, self.n_in, self.segment * n_features))
@@ -120,7 +134,9 @@ class SegmentRecurrent(keras.layers.Layer):
         """The sequence the recurrent layer reads: past [B, L, F] -> segment embeddings [B, L/w, U]."""
         w = self.segment
         F = self.past_features or past.shape[2]
-        x = past[:, past.shape[1] - self.n_in * w:, :F]  # the newest n_in * w steps, [B, n_in*w, F]
+        x = past[
+            :, past.shape[1] - self.n_in * w :, :F
+        ]  # the newest n_in * w steps, [B, n_in*w, F]
         x = ops.reshape(x, (-1, self.n_in, w * F))  # -> [B, n_in, w*F]
         return self.embed(x)  # -> [B, n_in, U]
 
@@ -129,7 +145,9 @@ class SegmentRecurrent(keras.layers.Layer):
         U, n_out, w = self.units, self.n_out, self.segment
         states = self._states(self.rnn(self.encoder_inputs(past), training=training))  # each [B, U]
         # One decoder input per output segment: its position embedding plus its known calendar.
-        query = ops.broadcast_to(self.position[None], (ops.shape(past)[0], n_out, U))  # [B, n_out, U]
+        query = ops.broadcast_to(
+            self.position[None], (ops.shape(past)[0], n_out, U)
+        )  # [B, n_out, U]
         if self.n_known:
             pad = n_out * w - self.horizon
             if self.known_features is not None:
@@ -139,7 +157,9 @@ class SegmentRecurrent(keras.layers.Layer):
         query = ops.reshape(query, (-1, 1, U))  # [B, n_out, U] -> [B*n_out, 1, U]
         # Every output segment starts from the encoder's final state: [B, U] -> [B*n_out, U]
         start = [ops.reshape(ops.repeat(s[:, None, :], n_out, axis=1), (-1, U)) for s in states]
-        decoded = self._states(self.rnn(query, initial_state=start, training=training))[0]  # [B*n_out, U]
+        decoded = self._states(self.rnn(query, initial_state=start, training=training))[
+            0
+        ]  # [B*n_out, U]
         y = self.head(self.dropout(decoded, training=training))  # [B*n_out, U] -> [B*n_out, w]
         return ops.reshape(y, (-1, n_out * w))[:, : self.horizon]  # -> [B, H]
 
@@ -148,7 +168,12 @@ class SegmentRecurrent(keras.layers.Layer):
 
     def get_config(self):
         return super().get_config() | {
-            "cell": self.cell, "units": self.units, "segment": self.segment, "horizon": self.horizon,
-            "gru_impl": self.gru_impl, "dropout": self.dropout_rate, "past_features": self.past_features,
+            "cell": self.cell,
+            "units": self.units,
+            "segment": self.segment,
+            "horizon": self.horizon,
+            "gru_impl": self.gru_impl,
+            "dropout": self.dropout_rate,
+            "past_features": self.past_features,
             "known_features": self.known_features,
         }

@@ -46,4 +46,8 @@ class NaiveBase(keras.layers.Layer):
         return (input_shape[0], self.horizon)
 
     def get_config(self):
-        return super().get_config() | {"lookback": self.lookback, "horizon": self.horizon, "period": self.period}
+        return super().get_config() | {
+            "lookback": self.lookback,
+            "horizon": self.horizon,
+            "period": self.period,
+        }

@@ -19,7 +19,6 @@ from forecasting.windowing import WindowedData
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class TrainResult:
     """Per-epoch losses; ``best_epoch`` is the epoch whose weights were kept, 0 meaning the
@@ -48,7 +47,9 @@ class _EpochCallback(keras.callbacks.Callback):
         logs = dict(logs or {})
         bad = [k for k in ("loss", "val_loss") if k in logs and not math.isfinite(float(logs[k]))]
         if bad:
-            raise TrainingDiverged(f"{bad[0]} is {logs[bad[0]]} at epoch {epoch + 1}: lower the learning rate")
+            raise TrainingDiverged(
+                f"{bad[0]} is {logs[bad[0]]} at epoch {epoch + 1}: lower the learning rate"
+            )
         if self.on_epoch:
             self.on_epoch(epoch, {k: float(v) for k, v in logs.items()})
 
@@ -93,10 +94,15 @@ def train(
     MAE with one sample weight per window.
     """
     if AUTO in (budget.max_epochs, budget.batch_size):
-        raise ConfigError("training.max_epochs and training.batch_size must be chosen before training")
+        raise ConfigError(
+            "training.max_epochs and training.batch_size must be chosen before training"
+        )
     train_w, val_w = data.splits["train"], data.splits["val"]
-    model.compile(optimizer=keras.optimizers.Adam(budget.learning_rate), loss=_keras_loss(budget.loss),
-                  metrics=["mae"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(budget.learning_rate),
+        loss=_keras_loss(budget.loss),
+        metrics=["mae"],
+    )
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=budget.patience, restore_best_weights=True
     )
@@ -131,11 +137,21 @@ def train(
         best_epoch = 0
         log.warning(
             "%s: no epoch improved on the starting weights' validation loss %.4f (best %.4f); "
-            "keeping the starting weights", model.name, initial_val_loss, min(val_loss),
+            "keeping the starting weights",
+            model.name,
+            initial_val_loss,
+            min(val_loss),
         )
     else:
         log.info(
             "%s: %d epochs in %.1fs, best validation loss %.4f at epoch %d (%.4f before training)",
-            model.name, len(loss), seconds, val_loss[best_epoch - 1], best_epoch, initial_val_loss,
+            model.name,
+            len(loss),
+            seconds,
+            val_loss[best_epoch - 1],
+            best_epoch,
+            initial_val_loss,
         )
-    return TrainResult(loss, val_loss, best_epoch, seconds, len(loss) < budget.max_epochs, initial_val_loss)
+    return TrainResult(
+        loss, val_loss, best_epoch, seconds, len(loss) < budget.max_epochs, initial_val_loss
+    )

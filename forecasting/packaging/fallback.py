@@ -21,7 +21,9 @@ from forecasting.packaging.state import PackagedState
 log = logging.getLogger(__name__)
 
 
-def split_short(data: SeriesData, state: PackagedState) -> tuple[SeriesData | None, SeriesData | None]:
+def split_short(
+    data: SeriesData, state: PackagedState
+) -> tuple[SeriesData | None, SeriesData | None]:
     """``(forecast by the network, left to the fallback)``; either may be None.
 
     The fallback takes every series with fewer than ``lookback`` points and every series the
@@ -30,20 +32,32 @@ def split_short(data: SeriesData, state: PackagedState) -> tuple[SeriesData | No
     if state.fallback is None:
         return data, None  # the windowing refuses a short series in one line
     lengths = data.frame.groupby(ID, sort=False).size()
-    short_ids = set(lengths.index[lengths < state.lookback]) | (set(state.left_out) & set(lengths.index))
+    short_ids = set(lengths.index[lengths < state.lookback]) | (
+        set(state.left_out) & set(lengths.index)
+    )
     if not short_ids:
         return data, None
-    log.info("%d series shorter than the lookback %d or left out of training: forecast by %s",
-             len(short_ids), state.lookback, state.fallback)
+    log.info(
+        "%d series shorter than the lookback %d or left out of training: forecast by %s",
+        len(short_ids),
+        state.lookback,
+        state.fallback,
+    )
     is_short = data.frame[ID].isin(short_ids)
 
     def part(mask):
-        return dataclasses.replace(data, frame=data.frame[mask].reset_index(drop=True)) if mask.any() else None
+        return (
+            dataclasses.replace(data, frame=data.frame[mask].reset_index(drop=True))
+            if mask.any()
+            else None
+        )
 
     return part(~is_short), part(is_short)
 
 
-def baseline_forecasts(data: SeriesData | None, state: PackagedState) -> dict[str, tuple[pd.DatetimeIndex, np.ndarray]]:
+def baseline_forecasts(
+    data: SeriesData | None, state: PackagedState
+) -> dict[str, tuple[pd.DatetimeIndex, np.ndarray]]:
     """The fallback's next ``horizon`` values of each series: ``{id: (times, values)}``.
 
     Seasonal naive repeats the last full season; a series shorter than one season, or with a

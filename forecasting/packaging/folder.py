@@ -29,11 +29,19 @@ def artifact_path(model_dir: str | Path, name: str, source: str) -> Path:
     try:
         flavors = Model.load(str(model_dir / MLMODEL)).flavors
     except (MlflowException, OSError, ValueError) as exc:
-        raise InputError(f"{source}: cannot read {model_dir / MLMODEL}: {first_line(exc)}") from None
+        raise InputError(
+            f"{source}: cannot read {model_dir / MLMODEL}: {first_line(exc)}"
+        ) from None
     artifacts = (flavors.get("python_function") or {}).get("artifacts") or {}
     entry = artifacts.get(name)
-    if not isinstance(entry, dict) or "path" not in entry or not (model_dir / entry["path"]).is_file():
-        raise InputError(f"{source}: not a packaged forecaster (no {name!r} artifact in its {MLMODEL})")
+    if (
+        not isinstance(entry, dict)
+        or "path" not in entry
+        or not (model_dir / entry["path"]).is_file()
+    ):
+        raise InputError(
+            f"{source}: not a packaged forecaster (no {name!r} artifact in its {MLMODEL})"
+        )
     return model_dir / entry["path"]
 
 

@@ -49,7 +49,9 @@ def _check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
         roles.insert(0, ("id", columns.id))
     for role, name in roles:
         if name not in raw.columns:
-            raise DataError(f"{source}: missing {role} column {name!r} that the model was trained with (found: {found})")
+            raise DataError(
+                f"{source}: missing {role} column {name!r} that the model was trained with (found: {found})"
+            )
 
 
 def prepare_history(
@@ -74,9 +76,15 @@ def prepare_history(
         before = canonical[ID].nunique()
         canonical = canonical[canonical[TIME] <= _wall_clock(as_of)]
         if canonical.empty:
-            raise DataError(f"{source}: column {columns.time!r}: no rows at or before --as-of {as_of}")
+            raise DataError(
+                f"{source}: column {columns.time!r}: no rows at or before --as-of {as_of}"
+            )
         if canonical[ID].nunique() < before:
-            log.info("%d series start after %s and are not forecast", before - canonical[ID].nunique(), as_of)
+            log.info(
+                "%d series start after %s and are not forecast",
+                before - canonical[ID].nunique(),
+                as_of,
+            )
     model_offset = to_offset(state.freq)
     if (canonical.groupby(ID, sort=False).size() >= 2).any():
         found = infer_frequency(canonical, source, columns.time)

@@ -8,8 +8,12 @@ forecast a series too short for the lookback).
 """
 
 KERAS_ARTIFACT = "keras_model"  # the Keras model, saved as ``model.keras``
-STATE_ARTIFACT = "preprocessing"  # the state, saved as ``preprocessing.json`` (name kept from format version 1)
+STATE_ARTIFACT = (
+    "preprocessing"  # the state, saved as ``preprocessing.json`` (name kept from format version 1)
+)
 KERAS_FILE = "model.keras"
 STATE_FILE = "preprocessing.json"
-Y_HAT = "y_hat"  # the forecast column, in every frame a packaged forecaster or a serving engine returns
+Y_HAT = (
+    "y_hat"  # the forecast column, in every frame a packaged forecaster or a serving engine returns
+)
 FORECASTER = "forecaster"  # which forecaster made each row: the family, or the fallback baseline

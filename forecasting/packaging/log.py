@@ -13,7 +13,9 @@ from forecasting.packaging.pyfunc import ForecasterModel
 from forecasting.packaging.state import PackagedState
 
 ENTRY = Path(__file__).with_name("entry.py")
-PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the whole `forecasting` package ships with the model
+PACKAGE_DIR = (
+    Path(__file__).resolve().parents[1]
+)  # the whole `forecasting` package ships with the model
 
 
 def example_input(data, lookback: int, n_series: int = 2) -> pd.DataFrame:
@@ -23,13 +25,17 @@ def example_input(data, lookback: int, n_series: int = 2) -> pd.DataFrame:
     cols = data.columns
     frame = data.frame[data.frame[ID].isin(data.ids[:n_series])]
     frame = frame.groupby(ID, sort=False).tail(lookback)
-    out = pd.DataFrame({cols.id: frame[ID].astype(str), cols.time: frame[TIME], cols.target: frame[TARGET]})
+    out = pd.DataFrame(
+        {cols.id: frame[ID].astype(str), cols.time: frame[TIME], cols.target: frame[TARGET]}
+    )
     for c in data.covariates:
         out[c] = frame[c]
     return out.reset_index(drop=True)
 
 
-def log_forecaster(keras_model, data, windowed, family: str, gru_impl: str, name: str = "forecaster", **state):
+def log_forecaster(
+    keras_model, data, windowed, family: str, gru_impl: str, name: str = "forecaster", **state
+):
     """Log the packaged forecaster to the active run; returns MLflow's ``ModelInfo``.
 
     ``state``: the other fields of :meth:`PackagedState.from_training` (arch, period, fallback,
@@ -38,9 +44,14 @@ def log_forecaster(keras_model, data, windowed, family: str, gru_impl: str, name
     from mlflow.models import infer_signature
 
     with tempfile.TemporaryDirectory() as tmp:
-        artifacts = {KERAS_ARTIFACT: str(Path(tmp) / KERAS_FILE), STATE_ARTIFACT: str(Path(tmp) / STATE_FILE)}
+        artifacts = {
+            KERAS_ARTIFACT: str(Path(tmp) / KERAS_FILE),
+            STATE_ARTIFACT: str(Path(tmp) / STATE_FILE),
+        }
         keras_model.save(artifacts[KERAS_ARTIFACT])
-        PackagedState.from_training(data, windowed, family, gru_impl, **state).save(artifacts[STATE_ARTIFACT])
+        PackagedState.from_training(data, windowed, family, gru_impl, **state).save(
+            artifacts[STATE_ARTIFACT]
+        )
         example = example_input(data, windowed.spec.lookback)
         packaged = ForecasterModel()
         packaged.load_context(_Context(artifacts))

@@ -32,7 +32,9 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
         self.scalers = self.state.fitted_scalers()
         self.model = load_keras(context.artifacts[KERAS_ARTIFACT])
 
-    def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+    def predict(
+        self, context, model_input: pd.DataFrame, params: dict | None = None
+    ) -> pd.DataFrame:
         from forecasting.data import load_series
         from forecasting.packaging.fallback import baseline_forecasts, split_short
         from forecasting.windowing.inference import latest_windows
@@ -54,7 +56,9 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
                     {columns.id: uid, columns.time: times, Y_HAT: y_hat, FORECASTER: state.family}
                 )
         for uid, (times, y_hat) in baseline_forecasts(short, state).items():
-            parts[uid] = pd.DataFrame({columns.id: uid, columns.time: times, Y_HAT: y_hat, FORECASTER: state.fallback})
+            parts[uid] = pd.DataFrame(
+                {columns.id: uid, columns.time: times, Y_HAT: y_hat, FORECASTER: state.fallback}
+            )
         order = pd.unique(frame[columns.id].astype(str))  # the input's order of series
         return pd.concat([parts[u] for u in order if u in parts], ignore_index=True)
 
@@ -71,8 +75,12 @@ def predict_fixed_batches(model, inputs: dict[str, np.ndarray], batch_size: int 
     for start in range(0, n, batch_size):
         batch = {}
         for key, values in inputs.items():
-            chunk = values[start:start + batch_size]
+            chunk = values[start : start + batch_size]
             pad = batch_size - len(chunk)
-            batch[key] = np.concatenate([chunk, np.zeros((pad, *chunk.shape[1:]), chunk.dtype)]) if pad else chunk
+            batch[key] = (
+                np.concatenate([chunk, np.zeros((pad, *chunk.shape[1:]), chunk.dtype)])
+                if pad
+                else chunk
+            )
         parts.append(np.asarray(model.predict_on_batch(batch))[: min(batch_size, n - start)])
     return np.concatenate(parts)

@@ -111,8 +111,15 @@ class PackagedState(_Frozen):
 
     @classmethod
     def from_training(
-        cls, data: SeriesData, windowed: WindowedData, family: str, gru_impl: str, arch: str = "segment",
-        period: int = 1, fallback: str | None = "seasonal_naive", left_out: tuple[str, ...] = (),
+        cls,
+        data: SeriesData,
+        windowed: WindowedData,
+        family: str,
+        gru_impl: str,
+        arch: str = "segment",
+        period: int = 1,
+        fallback: str | None = "seasonal_naive",
+        left_out: tuple[str, ...] = (),
     ) -> PackagedState:
         """The state of a model trained on ``windowed`` (cut from ``data``)."""
         return cls(
@@ -122,7 +129,9 @@ class PackagedState(_Frozen):
             left_out=tuple(left_out),
             family=family,
             gru_impl=gru_impl,
-            columns=ColumnNames(id=data.columns.id, time=data.columns.time, target=data.columns.target),
+            columns=ColumnNames(
+                id=data.columns.id, time=data.columns.time, target=data.columns.target
+            ),
             covariates=tuple(data.covariates),
             freq=data.freq,
             fill=data.fill,
@@ -158,28 +167,44 @@ class PackagedState(_Frozen):
             InputError: one line naming ``source``, the format version found and what is wrong.
         """
         if not isinstance(raw, dict):
-            raise InputError(f"{source}: not a packaged-model state (expected a JSON object, found {type(raw).__name__})")
+            raise InputError(
+                f"{source}: not a packaged-model state (expected a JSON object, found {type(raw).__name__})"
+            )
         version = raw.get(VERSION_FIELD, 1)  # files from before the field existed are version 1
-        if isinstance(version, bool) or not isinstance(version, int) or version not in SUPPORTED_VERSIONS:
-            newer = isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION
+        if (
+            isinstance(version, bool)
+            or not isinstance(version, int)
+            or version not in SUPPORTED_VERSIONS
+        ):
+            newer = (
+                isinstance(version, int)
+                and not isinstance(version, bool)
+                and version > FORMAT_VERSION
+            )
             hint = "; it was written by a newer forecasting: upgrade to load it" if newer else ""
             raise InputError(
                 f"{source}: packaged-model format version {version!r}, this forecasting reads "
                 f"format version {_listed(SUPPORTED_VERSIONS)}{hint}"
             )
-        newer = sorted(name for v, names in ADDED_IN.items() if v > version for name in names if name in raw)
+        newer = sorted(
+            name for v, names in ADDED_IN.items() if v > version for name in names if name in raw
+        )
         if newer:
             raise InputError(
                 f"{source}: packaged-model format version {version}: unknown field {newer[0]!r} for that "
                 f"version (written by a newer forecasting? this one reads format version {_listed(SUPPORTED_VERSIONS)})"
             )
         fields = dict(raw, **{VERSION_FIELD: version})
-        if isinstance(fields.get("columns"), dict):  # version 1 also listed the configured covariates here
+        if isinstance(
+            fields.get("columns"), dict
+        ):  # version 1 also listed the configured covariates here
             fields["columns"] = {k: v for k, v in fields["columns"].items() if k != "covariates"}
         try:
             return cls.model_validate(fields)
         except ValidationError as exc:
-            raise InputError(f"{source}: packaged-model format version {version}: {_first_error(exc)}") from None
+            raise InputError(
+                f"{source}: packaged-model format version {version}: {_first_error(exc)}"
+            ) from None
 
     @classmethod
     def from_json(cls, text: str, source: str) -> PackagedState:
@@ -197,7 +222,9 @@ class PackagedState(_Frozen):
         try:
             text = path.read_text()
         except OSError as exc:
-            raise InputError(f"{source}: cannot read the packaged-model state: {exc.strerror or exc}") from None
+            raise InputError(
+                f"{source}: cannot read the packaged-model state: {exc.strerror or exc}"
+            ) from None
         return cls.from_json(text, source)
 
 
@@ -210,8 +237,10 @@ def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error["loc"])
     if error["type"] == "extra_forbidden":
-        return (f"unknown field {where!r} (written by a newer forecasting? this one reads format version "
-                f"{_listed(SUPPORTED_VERSIONS)})")
+        return (
+            f"unknown field {where!r} (written by a newer forecasting? this one reads format version "
+            f"{_listed(SUPPORTED_VERSIONS)})"
+        )
     if error["type"] == "missing":
         return f"missing field {where!r}"
     found = repr(error.get("input"))

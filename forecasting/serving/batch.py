@@ -80,7 +80,9 @@ def parse_as_of(value: str | datetime | pd.Timestamp | None) -> pd.Timestamp | N
     try:
         stamp = pd.Timestamp(value.strip() if isinstance(value, str) else value)
     except (ValueError, TypeError):
-        raise InputError(f"--as-of {value!r}: not a timestamp (example: 2024-01-31T00:00)") from None
+        raise InputError(
+            f"--as-of {value!r}: not a timestamp (example: 2024-01-31T00:00)"
+        ) from None
     if pd.isna(stamp):
         raise InputError(f"--as-of {value!r}: not a timestamp (example: 2024-01-31T00:00)")
     return stamp
@@ -90,11 +92,15 @@ def tidy_forecast(forecast: pd.DataFrame, columns: Columns) -> pd.DataFrame:
     """Id, time, ``y_hat`` (and ``forecaster`` where the model says which forecaster made each
     row) in a fixed order and dtypes, whatever engine produced them."""
     id_col = columns.id if columns.id in forecast.columns else ID
-    out = pd.DataFrame({
-        id_col: forecast[id_col].astype(str).to_numpy(),
-        columns.time: pd.to_datetime(forecast[columns.time]).astype("datetime64[ns]").to_numpy(),
-        Y_HAT: forecast[Y_HAT].astype(np.float64).to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            id_col: forecast[id_col].astype(str).to_numpy(),
+            columns.time: pd.to_datetime(forecast[columns.time])
+            .astype("datetime64[ns]")
+            .to_numpy(),
+            Y_HAT: forecast[Y_HAT].astype(np.float64).to_numpy(),
+        }
+    )
     if FORECASTER in forecast.columns and forecast[FORECASTER].astype(str).str.len().gt(0).any():
         out[FORECASTER] = forecast[FORECASTER].astype(str).to_numpy()
     return out.sort_values([id_col, columns.time], kind="stable").reset_index(drop=True)
@@ -118,13 +124,26 @@ def _read_input(data: str | Path) -> tuple[pd.DataFrame, str]:
     return raw, sha256_file(data)
 
 
-def _lineage(ref: ModelRef, data: Path, input_sha: str, as_of, history: History, state: PackagedState,
-             engine: str, output: Path, output_sha: str, forecast: pd.DataFrame, run_id: str) -> dict:
+def _lineage(
+    ref: ModelRef,
+    data: Path,
+    input_sha: str,
+    as_of,
+    history: History,
+    state: PackagedState,
+    engine: str,
+    output: Path,
+    output_sha: str,
+    forecast: pd.DataFrame,
+    run_id: str,
+) -> dict:
     from forecasting import __version__
 
     by_fallback = []
     if FORECASTER in forecast.columns and state.fallback is not None:
-        by_fallback = sorted(map(str, forecast.loc[forecast[FORECASTER] == state.fallback].iloc[:, 0].unique()))
+        by_fallback = sorted(
+            map(str, forecast.loc[forecast[FORECASTER] == state.fallback].iloc[:, 0].unique())
+        )
     return {
         "model_uri": ref.uri,
         "model_resolved_uri": ref.load_uri,
@@ -208,22 +227,34 @@ def attempt_batch(
         as_of = parse_as_of(as_of)
         uri = use_store(tracking_uri)
         experiment_id = ensure_experiment(EXPERIMENT, uri)
-        with sigterm_as_interrupt(), tracked_run(experiment_id=experiment_id, run_name="predict") as run:
+        with (
+            sigterm_as_interrupt(),
+            tracked_run(experiment_id=experiment_id, run_name="predict") as run,
+        ):
             run_id = run.info.run_id
-            result = _predict_in_run(run_id, model_uri, data, output, as_of, engine, spark_master, uri, tags)
+            result = _predict_in_run(
+                run_id, model_uri, data, output, as_of, engine, spark_master, uri, tags
+            )
     except Exception as exc:
         return BatchAttempt(run_id, error=exc)
     return BatchAttempt(run_id, result=result)
 
 
-def _predict_in_run(run_id, model_uri, data, output, as_of, engine, spark_master, uri, tags) -> BatchResult:
+def _predict_in_run(
+    run_id, model_uri, data, output, as_of, engine, spark_master, uri, tags
+) -> BatchResult:
     import mlflow
 
     mlflow.set_tags({"engine": engine, **(tags or {})})
-    mlflow.log_params({
-        "model_uri": model_uri, "data": str(data), "output": str(output), "engine": engine,
-        "as_of": as_of.isoformat() if as_of is not None else "",
-    })
+    mlflow.log_params(
+        {
+            "model_uri": model_uri,
+            "data": str(data),
+            "output": str(output),
+            "engine": engine,
+            "as_of": as_of.isoformat() if as_of is not None else "",
+        }
+    )
     ref = resolve_model(model_uri, uri)
     mlflow.set_tag("mlflow.runName", f"predict {ref.label}")
     raw, input_sha = _read_input(data)
@@ -231,22 +262,45 @@ def _predict_in_run(run_id, model_uri, data, output, as_of, engine, spark_master
         model_dir = fetch_model(ref, Path(tmp) / "model")
         state = read_state(model_dir, f"model URI {model_uri!r}")
         history = prepare_history(raw, state, str(data), as_of)
-        log.info("%s: %d series up to %s; forecasting %d steps with %s (%s engine)", data,
-                 len(history.data.ids), history.end, state.horizon, ref.label, engine)
+        log.info(
+            "%s: %d series up to %s; forecasting %d steps with %s (%s engine)",
+            data,
+            len(history.data.ids),
+            history.end,
+            state.horizon,
+            ref.label,
+            engine,
+        )
         if engine == "spark":
             from forecasting.serving.spark import score_with_spark
 
-            raw_forecast = score_with_spark(model_dir, history.frame, history.columns, Path(tmp), spark_master)
+            raw_forecast = score_with_spark(
+                model_dir, history.frame, history.columns, Path(tmp), spark_master
+            )
         else:
             raw_forecast = score_local(model_dir, history)
     forecast = tidy_forecast(raw_forecast, history.columns)
     lineage_path = lineage_path_for(output)
     try:
         output_sha = write_frame(forecast, output)
-        lineage = _lineage(ref, data, input_sha, as_of, history, state, engine, output, output_sha, forecast, run_id)
+        lineage = _lineage(
+            ref,
+            data,
+            input_sha,
+            as_of,
+            history,
+            state,
+            engine,
+            output,
+            output_sha,
+            forecast,
+            run_id,
+        )
         write_json(lineage_path, lineage)
     except OSError as exc:  # a folder in the way, no permission, a full disk
-        raise InputError(f"{exc.filename or output}: cannot write the forecast: {exc.strerror or exc}") from None
+        raise InputError(
+            f"{exc.filename or output}: cannot write the forecast: {exc.strerror or exc}"
+        ) from None
     mlflow.set_tags({f"lineage.{k}": "" if v is None else str(v) for k, v in lineage.items()})
     mlflow.log_metrics({"rows": len(forecast), "series": lineage["series"]})
     mlflow.log_dict(lineage, "lineage.json")

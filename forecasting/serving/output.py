@@ -16,7 +16,9 @@ def output_format(path: str | Path) -> str:
     """``csv`` or ``parquet`` from the file name; anything else is an :class:`InputError`."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise InputError(f"{path}: unsupported output type {suffix or '(none)'!r} (use .csv or .parquet)")
+        raise InputError(
+            f"{path}: unsupported output type {suffix or '(none)'!r} (use .csv or .parquet)"
+        )
     return FORMATS[suffix]
 
 
@@ -31,7 +33,7 @@ def write_frame(frame: pd.DataFrame, path: str | Path, chunk_rows: int = 100_000
     with atomic_writer(path) as fh:
         if fmt == "csv":
             for start in range(0, max(len(frame), 1), chunk_rows):
-                part = frame.iloc[start:start + chunk_rows]
+                part = frame.iloc[start : start + chunk_rows]
                 text = part.to_csv(index=False, header=start == 0, lineterminator="\n")
                 fh.write(text.encode("utf-8"))
         else:

@@ -72,7 +72,9 @@ def _stderr_silenced():
         yield
 
 
-def spark_session(master: str | None = None, work_dir: Path | None = None, app_name: str = "forecast-predict"):
+def spark_session(
+    master: str | None = None, work_dir: Path | None = None, app_name: str = "forecast-predict"
+):
     """A small, quiet session: no UI, few shuffle partitions, log level ERROR."""
     _python_for_workers()
     from pyspark.sql import SparkSession
@@ -89,7 +91,9 @@ def spark_session(master: str | None = None, work_dir: Path | None = None, app_n
     if work_dir is not None:  # log4j settings for the JVM that this call starts
         config = Path(work_dir) / "log4j2.properties"
         config.write_text(_LOG4J)
-        builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={config.as_uri()}")
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={config.as_uri()}"
+        )
     with _stderr_silenced():
         spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
@@ -123,12 +127,19 @@ def _forecast_series(
     for i, name in enumerate(value_names):
         frame[name] = pdf[f"__v{i}"].to_numpy()
     forecast = model.predict(frame)
-    return pd.DataFrame({
-        _ID: forecast.iloc[:, 0].astype(str).to_numpy(),
-        _TIME: pd.to_datetime(forecast[time_name]).to_numpy().astype("datetime64[ns]").astype("int64"),
-        Y_HAT: forecast[Y_HAT].astype("float64").to_numpy(),
-        FORECASTER: forecast[FORECASTER].astype(str).to_numpy() if FORECASTER in forecast else "",
-    })
+    return pd.DataFrame(
+        {
+            _ID: forecast.iloc[:, 0].astype(str).to_numpy(),
+            _TIME: pd.to_datetime(forecast[time_name])
+            .to_numpy()
+            .astype("datetime64[ns]")
+            .astype("int64"),
+            Y_HAT: forecast[Y_HAT].astype("float64").to_numpy(),
+            FORECASTER: forecast[FORECASTER].astype(str).to_numpy()
+            if FORECASTER in forecast
+            else "",
+        }
+    )
 
 
 def _scorer(model_file: str, id_name: str | None, time_name: str, value_names: list[str]):
@@ -140,21 +151,29 @@ def _scorer(model_file: str, id_name: str | None, time_name: str, value_names: l
     return score
 
 
-def stage_history(history: pd.DataFrame, columns: Columns) -> tuple[pd.DataFrame, str | None, list[str]]:
+def stage_history(
+    history: pd.DataFrame, columns: Columns
+) -> tuple[pd.DataFrame, str | None, list[str]]:
     """History with Spark-safe names and int64 times; returns it, the id name and the value names."""
     id_name = columns.id if columns.id in history.columns else None
     value_names = [c for c in history.columns if c not in (columns.id, columns.time)]
-    staged = pd.DataFrame({
-        _ID: history[columns.id].astype(str) if id_name else "series",
-        _TIME: history[columns.time].to_numpy().astype("datetime64[ns]").astype("int64"),
-    })
+    staged = pd.DataFrame(
+        {
+            _ID: history[columns.id].astype(str) if id_name else "series",
+            _TIME: history[columns.time].to_numpy().astype("datetime64[ns]").astype("int64"),
+        }
+    )
     for i, name in enumerate(value_names):
         staged[f"__v{i}"] = history[name].astype("float64")
     return staged, id_name, value_names
 
 
 def score_with_spark(
-    model_dir: Path, history: pd.DataFrame, columns: Columns, work_dir: Path, master: str | None = None
+    model_dir: Path,
+    history: pd.DataFrame,
+    columns: Columns,
+    work_dir: Path,
+    master: str | None = None,
 ) -> pd.DataFrame:
     """Forecast every series of ``history`` on Spark; returns id, time, ``y_hat`` as the pyfunc does."""
     from pyspark.sql import SparkSession
@@ -172,19 +191,29 @@ def score_with_spark(
     try:
         spark.sparkContext.addFile(str(shipped), recursive=True)
         n_series = int(staged[_ID].nunique())
-        spark.conf.set("spark.sql.shuffle.partitions", str(max(1, min(n_series, 2 * spark.sparkContext.defaultParallelism))))
+        spark.conf.set(
+            "spark.sql.shuffle.partitions",
+            str(max(1, min(n_series, 2 * spark.sparkContext.defaultParallelism))),
+        )
         log.info("scoring %d series on Spark (%s)", n_series, spark.sparkContext.master)
         score = _scorer(shipped.name, id_name, columns.time, value_names)
         result_path = work_dir / "forecast.parquet"
-        (spark.read.parquet(str(staged_path)).groupBy(_ID).applyInPandas(score, schema=RESULT_SCHEMA)
-         .write.mode("overwrite").parquet(str(result_path)))
+        (
+            spark.read.parquet(str(staged_path))
+            .groupBy(_ID)
+            .applyInPandas(score, schema=RESULT_SCHEMA)
+            .write.mode("overwrite")
+            .parquet(str(result_path))
+        )
     finally:
         if started_here:
             spark.stop()
     result = pd.read_parquet(result_path)
-    return pd.DataFrame({
-        id_name or ID: result[_ID].astype(str).to_numpy(),
-        columns.time: result[_TIME].to_numpy().astype("datetime64[ns]"),
-        Y_HAT: result[Y_HAT].to_numpy(),
-        FORECASTER: result[FORECASTER].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            id_name or ID: result[_ID].astype(str).to_numpy(),
+            columns.time: result[_TIME].to_numpy().astype("datetime64[ns]"),
+            Y_HAT: result[Y_HAT].to_numpy(),
+            FORECASTER: result[FORECASTER].to_numpy(),
+        }
+    )

@@ -77,8 +77,12 @@ def _registered(client, name: str, uri: str):
         return client.get_registered_model(name)
     except MlflowException as exc:
         if _not_found(exc):
-            raise InputError(f"model URI {uri!r}: no registered model named {name!r} in this store") from None
-        raise InputError(f"model URI {uri!r}: cannot read the model registry: {_first_line(exc)}") from None
+            raise InputError(
+                f"model URI {uri!r}: no registered model named {name!r} in this store"
+            ) from None
+        raise InputError(
+            f"model URI {uri!r}: cannot read the model registry: {_first_line(exc)}"
+        ) from None
 
 
 def _aliases(registered) -> dict[str, str]:
@@ -93,7 +97,9 @@ def _by_alias(client, uri: str, name: str, alias: str) -> ModelRef:
     aliases = _aliases(registered)
     if alias not in aliases:
         known = ", ".join(f"@{a} (v{v})" for a, v in sorted(aliases.items())) or "none"
-        raise InputError(f"model URI {uri!r}: registered model {name!r} has no alias {alias!r} (aliases: {known})")
+        raise InputError(
+            f"model URI {uri!r}: registered model {name!r} has no alias {alias!r} (aliases: {known})"
+        )
     mv = client.get_model_version(name, aliases[alias])
     return ModelRef(uri, f"models:/{name}/{mv.version}", name, str(mv.version), mv.run_id, alias)
 
@@ -117,8 +123,14 @@ def _by_version(client, uri: str, name: str, version: str) -> ModelRef:
             f"(versions: {', '.join(_versions(client, name)) or 'none'})"
         ) from None
     aliases = sorted(a for a, v in _aliases(registered).items() if v == str(mv.version))
-    return ModelRef(uri, f"models:/{name}/{mv.version}", name, str(mv.version), mv.run_id,
-                    ",".join(aliases) or None)
+    return ModelRef(
+        uri,
+        f"models:/{name}/{mv.version}",
+        name,
+        str(mv.version),
+        mv.run_id,
+        ",".join(aliases) or None,
+    )
 
 
 def _registered_version_of_run(client, run_id: str) -> tuple[str | None, str | None]:
@@ -134,7 +146,7 @@ def _registered_version_of_run(client, run_id: str) -> tuple[str | None, str | N
 def _by_run(client, uri: str) -> ModelRef:
     from mlflow.exceptions import MlflowException
 
-    parts = uri[len("runs:/"):].strip("/").split("/", 1)
+    parts = uri[len("runs:/") :].strip("/").split("/", 1)
     if len(parts) != 2 or not parts[0] or not parts[1]:
         raise InputError(f"model URI {uri!r}: expected runs:/RUN_ID/PATH")
     run_id = parts[0]
@@ -155,7 +167,9 @@ def _by_logged_model(client, uri: str, model_id: str) -> ModelRef:
         logged = client.get_logged_model(model_id)
     except MlflowException as exc:
         if _not_found(exc):
-            raise InputError(f"model URI {uri!r}: no logged model {model_id!r} in this store") from None
+            raise InputError(
+                f"model URI {uri!r}: no logged model {model_id!r} in this store"
+            ) from None
         raise InputError(f"model URI {uri!r}: {_first_line(exc)}") from None
     run_id = logged.source_run_id
     name, version = _registered_version_of_run(client, run_id) if run_id else (None, None)
@@ -174,13 +188,17 @@ def _by_path(uri: str, folder: Path) -> ModelRef:
     if not folder.exists():
         raise InputError(f"model URI {uri!r}: no such model folder (expected {_FORMS})")
     if not (folder / MLMODEL).is_file():
-        raise InputError(f"model URI {uri!r}: {folder} has no {MLMODEL} file, so it is not an MLflow model")
+        raise InputError(
+            f"model URI {uri!r}: {folder} has no {MLMODEL} file, so it is not an MLflow model"
+        )
     import yaml
 
     try:
         mlmodel = yaml.safe_load((folder / MLMODEL).read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"model URI {uri!r}: cannot read {folder / MLMODEL}: {_first_line(exc)}") from None
+        raise InputError(
+            f"model URI {uri!r}: cannot read {folder / MLMODEL}: {_first_line(exc)}"
+        ) from None
     return ModelRef(uri, str(folder.resolve()), None, None, mlmodel.get("run_id"), None)
 
 
@@ -194,7 +212,7 @@ def resolve_model(uri: str, tracking_uri: str | None = None) -> ModelRef:
     if not uri:
         raise InputError(f"model URI is empty (expected {_FORMS})")
     if uri.startswith("models:/"):
-        rest = uri[len("models:/"):].strip("/")
+        rest = uri[len("models:/") :].strip("/")
         client = _client(tracking_uri)
         if "@" in rest:
             name, alias = rest.rsplit("@", 1)
@@ -224,10 +242,16 @@ def fetch_model(ref: ModelRef, destination: Path) -> Path:
 
     destination.mkdir(parents=True, exist_ok=True)
     try:
-        path = mlflow.artifacts.download_artifacts(artifact_uri=ref.load_uri, dst_path=str(destination))
+        path = mlflow.artifacts.download_artifacts(
+            artifact_uri=ref.load_uri, dst_path=str(destination)
+        )
     except Exception as exc:  # MlflowException, OSError: the files are not where the store says
-        raise InputError(f"model URI {ref.uri!r}: cannot download the model: {_first_line(exc)}") from None
+        raise InputError(
+            f"model URI {ref.uri!r}: cannot download the model: {_first_line(exc)}"
+        ) from None
     path = Path(path)
     if not (path / MLMODEL).is_file():
-        raise InputError(f"model URI {ref.uri!r}: the downloaded files have no {MLMODEL}, so it is not an MLflow model")
+        raise InputError(
+            f"model URI {ref.uri!r}: the downloaded files have no {MLMODEL}, so it is not an MLflow model"
+        )
     return path

@@ -26,7 +26,9 @@ def _pick_windows(test, n_series: int) -> list[int]:
     return picks
 
 
-def forecasts_vs_actuals(path, data, forecasts: dict[str, np.ndarray], n_series: int = 4, title: str = "") -> None:
+def forecasts_vs_actuals(
+    path, data, forecasts: dict[str, np.ndarray], n_series: int = 4, title: str = ""
+) -> None:
     """History, actuals and each forecaster's forecast for one window of a few series."""
     test = data.splits["test"]
     picks = _pick_windows(test, n_series)
@@ -49,7 +51,11 @@ def forecasts_vs_actuals(path, data, forecasts: dict[str, np.ndarray], n_series:
 
 
 def learning_curve(
-    path, loss: list[float], val_loss: list[float], best_epoch: int, title: str,
+    path,
+    loss: list[float],
+    val_loss: list[float],
+    best_epoch: int,
+    title: str,
     initial_val_loss: float = float("nan"),
 ) -> None:
     """Train and validation loss per epoch; epoch 0 is the untrained model's validation loss."""
@@ -58,10 +64,19 @@ def learning_curve(
     epochs = np.arange(1, len(loss) + 1)
     ax.plot(epochs, loss, marker="o", label="train loss (MSE, scaled)")
     if np.isfinite(initial_val_loss):
-        ax.plot(np.arange(0, len(val_loss) + 1), [initial_val_loss, *val_loss], marker="o", label="validation loss")
+        ax.plot(
+            np.arange(0, len(val_loss) + 1),
+            [initial_val_loss, *val_loss],
+            marker="o",
+            label="validation loss",
+        )
     else:
         ax.plot(epochs, val_loss, marker="o", label="validation loss")
-    kept = f"best epoch {best_epoch} (weights restored)" if best_epoch else "starting weights kept (no epoch improved)"
+    kept = (
+        f"best epoch {best_epoch} (weights restored)"
+        if best_epoch
+        else "starting weights kept (no epoch improved)"
+    )
     ax.axvline(best_epoch, color="0.5", ls="--", lw=1, label=kept)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
@@ -71,7 +86,9 @@ def learning_curve(
     _save(fig, path)
 
 
-def comparison(path, table: pd.DataFrame, data, forecasts: dict[str, np.ndarray], metric: str) -> None:
+def comparison(
+    path, table: pd.DataFrame, data, forecasts: dict[str, np.ndarray], metric: str
+) -> None:
     """Bar chart of the primary metric per forecaster beside one forecast window per series."""
     fig = Figure(figsize=(12, 5))
     ax_bar = fig.add_subplot(1, 3, 1)

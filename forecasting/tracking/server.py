@@ -26,10 +26,14 @@ def server_command(uri: str | None, host: str, port: int, workers: int = 1) -> l
     cmd = [
         str(Path(sys.executable).with_name("mlflow")),
         "server",
-        "--backend-store-uri", uri,
-        "--host", host,
-        "--port", str(port),
-        "--workers", str(workers),
+        "--backend-store-uri",
+        uri,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
     ]
     root = artifact_root(uri)
     if root:
@@ -37,7 +41,9 @@ def server_command(uri: str | None, host: str, port: int, workers: int = 1) -> l
     return cmd
 
 
-def start_server(uri: str | None = None, host: str = "127.0.0.1", port: int = 5000, log_file=None) -> subprocess.Popen:
+def start_server(
+    uri: str | None = None, host: str = "127.0.0.1", port: int = 5000, log_file=None
+) -> subprocess.Popen:
     """Start ``mlflow server`` in a new process group; returns the process."""
     cmd = server_command(uri, host, port)
     log.info("starting %s", " ".join(cmd))
@@ -46,7 +52,8 @@ def start_server(uri: str | None = None, host: str = "127.0.0.1", port: int = 50
         start_new_session=True,
         stdout=log_file or subprocess.DEVNULL,
         stderr=subprocess.STDOUT if log_file else subprocess.DEVNULL,
-        env=os.environ | {"MLFLOW_LOGGING_LEVEL": os.environ.get("MLFLOW_LOGGING_LEVEL", "WARNING")},
+        env=os.environ
+        | {"MLFLOW_LOGGING_LEVEL": os.environ.get("MLFLOW_LOGGING_LEVEL", "WARNING")},
     )
 
 

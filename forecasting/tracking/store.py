@@ -31,7 +31,7 @@ def resolve_uri(uri: str | None = None) -> str:
 def sqlite_path(uri: str) -> Path | None:
     if not uri.startswith("sqlite:///"):
         return None
-    return Path(urlparse(uri).path if uri.startswith("sqlite:////") else uri[len("sqlite:///"):])
+    return Path(urlparse(uri).path if uri.startswith("sqlite:////") else uri[len("sqlite:///") :])
 
 
 def artifact_root(uri: str) -> str | None:

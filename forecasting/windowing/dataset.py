@@ -51,12 +51,19 @@ class Windows:
     def inputs(self) -> dict[str, np.ndarray]:
         return {"past": self.past, "future": self.future}
 
-    def dataset(self, batch_size: int, shuffle: bool = False, seed: int | None = None,
-                weights: np.ndarray | None = None):
+    def dataset(
+        self,
+        batch_size: int,
+        shuffle: bool = False,
+        seed: int | None = None,
+        weights: np.ndarray | None = None,
+    ):
         """A ``tf.data.Dataset`` of ``({"past", "future"}, target[, weight])``; shuffle training only."""
         import tensorflow as tf
 
-        parts = (self.inputs, self.target) if weights is None else (self.inputs, self.target, weights)
+        parts = (
+            (self.inputs, self.target) if weights is None else (self.inputs, self.target, weights)
+        )
         ds = tf.data.Dataset.from_tensor_slices(parts)
         if shuffle:
             ds = ds.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
@@ -137,7 +144,11 @@ class WindowedData:
 
 
 def series_arrays(
-    uid: str, part: pd.DataFrame, covariates: list[str], freq: str, split: SeriesSplit,
+    uid: str,
+    part: pd.DataFrame,
+    covariates: list[str],
+    freq: str,
+    split: SeriesSplit,
     scaler: StandardScaler | None = None,
 ) -> SeriesArrays:
     """Scale one series (fitting its scaler on the training part unless one is given)."""
@@ -150,7 +161,9 @@ def series_arrays(
     return SeriesArrays(uid, times, values, features, cal, split, scaler)
 
 
-def _cut(arr: SeriesArrays, origins: np.ndarray, spec: WindowSpec, index: int, fold: int) -> Windows:
+def _cut(
+    arr: SeriesArrays, origins: np.ndarray, spec: WindowSpec, index: int, fold: int
+) -> Windows:
     L, H = spec.lookback, spec.horizon
     origins = origins[complete(arr.values, origins, L, H)]  # the "drop" policy keeps gaps as NaN
     return Windows(
@@ -167,12 +180,19 @@ def _concat(parts: list[Windows], spec: WindowSpec, n_features: int, n_cal: int)
     if not parts:
         L, H = spec.lookback, spec.horizon
         return Windows(
-            np.empty((0, L, n_features), np.float32), np.empty((0, H, n_cal), np.float32),
-            np.empty((0, H), np.float32), np.empty(0, np.int32), np.empty(0, np.int64),
+            np.empty((0, L, n_features), np.float32),
+            np.empty((0, H, n_cal), np.float32),
+            np.empty((0, H), np.float32),
+            np.empty(0, np.int32),
+            np.empty(0, np.int64),
             np.empty(0, np.int32),
         )
-    return Windows(*(np.concatenate([getattr(p, f) for p in parts]) for f in (
-        "past", "future", "target", "series", "origin", "fold")))
+    return Windows(
+        *(
+            np.concatenate([getattr(p, f) for p in parts])
+            for f in ("past", "future", "target", "series", "origin", "fold")
+        )
+    )
 
 
 def make_windows(data: SeriesData, spec: WindowSpec) -> WindowedData:
@@ -180,7 +200,9 @@ def make_windows(data: SeriesData, spec: WindowSpec) -> WindowedData:
     if spec.lookback == "auto":
         from forecasting.errors import ConfigError
 
-        raise ConfigError("windowing.lookback is 'auto': choose it from the data first (forecast compare does)")
+        raise ConfigError(
+            "windowing.lookback is 'auto': choose it from the data first (forecast compare does)"
+        )
     L, H = spec.lookback, spec.horizon
     arrays, cuts = [], {name: [] for name in SPLITS}
     for index, (uid, part) in enumerate(data.frame.groupby(ID, sort=False)):
@@ -188,13 +210,25 @@ def make_windows(data: SeriesData, spec: WindowSpec) -> WindowedData:
         arr = series_arrays(uid, part, data.covariates, data.freq, split)
         arrays.append(arr)
         T = split.length
-        cuts["train"].append(_cut(arr, origins_between(T, L, H, 0, split.train_end, spec.step_train), spec, index, -1))
+        cuts["train"].append(
+            _cut(
+                arr, origins_between(T, L, H, 0, split.train_end, spec.step_train), spec, index, -1
+            )
+        )
         cuts["val"].append(
-            _cut(arr, origins_between(T, L, H, split.train_end, split.val_end, spec.step_train), spec, index, -1)
+            _cut(
+                arr,
+                origins_between(T, L, H, split.train_end, split.val_end, spec.step_train),
+                spec,
+                index,
+                -1,
+            )
         )
         for k in range(spec.n_folds):
             lo, hi = split.fold_bounds(k)
-            cuts["test"].append(_cut(arr, origins_between(T, L, H, lo, hi, spec.step_backtest), spec, index, k))
+            cuts["test"].append(
+                _cut(arr, origins_between(T, L, H, lo, hi, spec.step_backtest), spec, index, k)
+            )
     names = calendar_feature_names(fixed_step(data.freq))
     out = WindowedData(spec, data.freq, list(data.covariates), names, arrays)
     n_feat = out.n_features
@@ -203,9 +237,14 @@ def make_windows(data: SeriesData, spec: WindowSpec) -> WindowedData:
         if len(out.splits[name]) == 0:
             from forecasting.errors import ConfigError
 
-            raise ConfigError(f"no complete {name} windows: the gaps left by the 'drop' policy cover them all")
+            raise ConfigError(
+                f"no complete {name} windows: the gaps left by the 'drop' policy cover them all"
+            )
     log.info(
         "windows (L=%d, H=%d): train %d, validation %d, test %d over %d series",
-        L, H, *(len(out.splits[n]) for n in SPLITS), len(arrays),
+        L,
+        H,
+        *(len(out.splits[n]) for n in SPLITS),
+        len(arrays),
     )
     return out

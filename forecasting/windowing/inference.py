@@ -27,7 +27,9 @@ class LatestWindows:
     future_times: list[pd.DatetimeIndex]
 
 
-def check_history(data: SeriesData, lookback: int, cut: str = "", short_allowed: bool = False) -> None:
+def check_history(
+    data: SeriesData, lookback: int, cut: str = "", short_allowed: bool = False
+) -> None:
     """Every series needs ``lookback`` points without gaps at its end to forecast from.
 
     With ``short_allowed`` a series with fewer points passes (a fallback baseline forecasts it).
@@ -41,7 +43,9 @@ def check_history(data: SeriesData, lookback: int, cut: str = "", short_allowed:
         if len(part) < lookback:
             if short_allowed:
                 continue
-            raise DataError(f"{where} has {len(part)} points{cut}, the model needs at least lookback = {lookback}")
+            raise DataError(
+                f"{where} has {len(part)} points{cut}, the model needs at least lookback = {lookback}"
+            )
         if part[[TARGET, *data.covariates]].tail(lookback).isna().to_numpy().any():
             raise DataError(
                 f"{where} has gaps in its last {lookback} points{cut} (use fill policy interpolate or ffill)"
@@ -76,7 +80,10 @@ def latest_windows(
         used.append(scaler)
         times.append(ahead)
     return LatestWindows(
-        inputs={"past": np.stack(past).astype(np.float32), "future": np.stack(future).astype(np.float32)},
+        inputs={
+            "past": np.stack(past).astype(np.float32),
+            "future": np.stack(future).astype(np.float32),
+        },
         ids=ids,
         scalers=used,
         future_times=times,

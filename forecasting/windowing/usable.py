@@ -39,7 +39,9 @@ def _names(ids: list[str]) -> str:
     return shown + (f" and {len(ids) - SHOWN} more" if len(ids) > SHOWN else "")
 
 
-def partition(data: SeriesData, spec: WindowSpec, strict: bool = False) -> tuple[SeriesData, list[LeftOut]]:
+def partition(
+    data: SeriesData, spec: WindowSpec, strict: bool = False
+) -> tuple[SeriesData, list[LeftOut]]:
     """Split ``data`` into the series a model trains on and the ones left to the baseline.
 
     Raises:
@@ -50,12 +52,23 @@ def partition(data: SeriesData, spec: WindowSpec, strict: bool = False) -> tuple
     short = lengths[lengths < need]
     if short.empty:
         return data, []
-    left = [LeftOut(str(uid), int(n), f"{n} points, fewer than the {need} that lookback {spec.lookback}, "
-                    f"horizon {spec.horizon}, validation and backtest need") for uid, n in short.items()]
+    left = [
+        LeftOut(
+            str(uid),
+            int(n),
+            f"{n} points, fewer than the {need} that lookback {spec.lookback}, "
+            f"horizon {spec.horizon}, validation and backtest need",
+        )
+        for uid, n in short.items()
+    ]
     ids = [x.uid for x in left]
     where = f"{data.source}: column {data.columns.target!r}"
     if strict or 2 * len(short) > len(lengths):
-        why = "--strict refuses any" if strict and 2 * len(short) <= len(lengths) else "that is most of the panel"
+        why = (
+            "--strict refuses any"
+            if strict and 2 * len(short) <= len(lengths)
+            else "that is most of the panel"
+        )
         raise DataError(
             f"{where}: {len(short)} of {len(lengths)} series have fewer than {need} points (lookback "
             f"{spec.lookback} + horizon {spec.horizon} + validation and backtest), {why}: {_names(ids)}; "
@@ -63,11 +76,18 @@ def partition(data: SeriesData, spec: WindowSpec, strict: bool = False) -> tuple
         )
     log.warning(
         "%s: %d of %d series left out of training (fewer than %d points): %s; the best baseline "
-        "forecasts them", where, len(short), len(lengths), need, _names(ids),
+        "forecasts them",
+        where,
+        len(short),
+        len(lengths),
+        need,
+        _names(ids),
     )
     keep = data.frame[~data.frame[ID].isin(short.index)]
     usable = dataclasses.replace(
-        data, frame=keep.reset_index(drop=True), filled={k: v for k, v in data.filled.items() if k not in set(ids)}
+        data,
+        frame=keep.reset_index(drop=True),
+        filled={k: v for k, v in data.filled.items() if k not in set(ids)},
     )
     return usable, left
 
@@ -75,6 +95,10 @@ def partition(data: SeriesData, spec: WindowSpec, strict: bool = False) -> tuple
 def left_out_frame(left: list[LeftOut], forecaster: str) -> pd.DataFrame:
     """The left-out series as a table (logged with the comparison)."""
     return pd.DataFrame(
-        {"series": [x.uid for x in left], "points": [x.points for x in left],
-         "reason": [x.reason for x in left], "forecaster": forecaster},
+        {
+            "series": [x.uid for x in left],
+            "points": [x.points for x in left],
+            "reason": [x.reason for x in left],
+            "forecaster": forecaster,
+        },
     )

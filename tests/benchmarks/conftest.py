@@ -77,4 +77,3 @@ def _run_in_checkout(argv: list[str], store: Path) -> CheckoutRun:
 def run_in_checkout() -> Callable[[list[str], Path], CheckoutRun]:
     """Factory: ``run_in_checkout(["benchmark", "speed", "--quick"], store_folder)``."""
     return _run_in_checkout
-

@@ -54,7 +54,9 @@ def test_baselines_reproduce_the_published_scores(setting, horizon):
     protocol = Setting(horizon, lookback=96, mode=setting)
     windowed = protocol_windows(ETTH1, protocol)
     n_series = 7 if setting == "multivariate" else 1
-    assert len(windowed.splits["test"]) == n_series * (TEST_ROWS - horizon + 1), "a test window at every hour"
+    assert len(windowed.splits["test"]) == n_series * (TEST_ROWS - horizon + 1), (
+        "a test window at every hour"
+    )
     for kind in BASELINES:
         score = evaluate(kind, protocol, windowed)
         assert (score.model, score.setting, score.epochs) == (kind, protocol, None)
@@ -76,7 +78,9 @@ def test_scalers_see_only_the_training_rows():
 
 def test_a_file_that_is_not_etth1_is_one_clear_error(tmp_path):
     path = tmp_path / "other.csv"
-    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=10, freq="h"), "OT": 1.0}).to_csv(path, index=False)
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=10, freq="h"), "OT": 1.0}).to_csv(
+        path, index=False
+    )
     with pytest.raises(DataError, match="column 'HUFL' not found"):
         load_etth1(path)
 
@@ -99,7 +103,9 @@ def periodic_etth1(tmp_path_factory) -> Path:
 def naive_errors_by_hand(day: np.ndarray, horizon: int) -> tuple[float, float]:
     """Naive repeats the value at the origin: every hour of the day is an origin equally often,
     and the errors are scaled by the training rows' (whole days') standard deviation."""
-    errors = np.array([day[(hour + k) % 24] - day[hour] for hour in range(24) for k in range(1, horizon + 1)])
+    errors = np.array(
+        [day[(hour + k) % 24] - day[hour] for hour in range(24) for k in range(1, horizon + 1)]
+    )
     errors /= day.std()
     return float(np.mean(errors**2)), float(np.mean(np.abs(errors)))
 
@@ -109,7 +115,9 @@ def test_baselines_score_what_is_derived_by_hand(periodic_etth1):
     windowed = protocol_windows(periodic_etth1, setting)
     assert len(windowed.splits["test"]) == 119 * 24
     seasonal = evaluate("seasonal_naive", setting, windowed)
-    assert seasonal.mse == pytest.approx(0.0, abs=1e-20) and seasonal.mae == pytest.approx(0.0, abs=1e-10)
+    assert seasonal.mse == pytest.approx(0.0, abs=1e-20) and seasonal.mae == pytest.approx(
+        0.0, abs=1e-10
+    )
     naive = evaluate("naive", setting, windowed)
     mse, mae = naive_errors_by_hand(DAY[:, COLUMNS.index("OT")], HORIZON)
     assert naive.mse == pytest.approx(mse, rel=1e-9) and naive.mae == pytest.approx(mae, rel=1e-9)
@@ -120,17 +128,27 @@ def test_auto_settings_are_chosen_from_the_windows_as_compare_chooses_them(perio
     from forecasting.experiments.auto import resolve
 
     windowed = protocol_windows(periodic_etth1, Setting(HORIZON, LOOKBACK))
-    forecaster, budget = resolve_auto(Forecaster("gru", ModelSpec(skip="last")), TrainBudget(patience=5), windowed)
+    forecaster, budget = resolve_auto(
+        Forecaster("gru", ModelSpec(skip="last")), TrainBudget(patience=5), windowed
+    )
     assert forecaster.cell == "gru"
     cfg = PipelineConfig(windowing=windowed.spec, model=forecaster.spec, training=budget)
     assert cfg.unresolved() == []
-    expected, _ = resolve(PipelineConfig(windowing=windowed.spec, model=ModelSpec(skip="last"),
-                                         training=TrainBudget(patience=5)),
-                          pd.Series([USED_ROWS]), pd.Timedelta(hours=1), PERIOD)
+    expected, _ = resolve(
+        PipelineConfig(
+            windowing=windowed.spec, model=ModelSpec(skip="last"), training=TrainBudget(patience=5)
+        ),
+        pd.Series([USED_ROWS]),
+        pd.Timedelta(hours=1),
+        PERIOD,
+    )
     assert (forecaster.spec, budget) == (expected.model, expected.training)
     assert forecaster.spec.segment == choose_segment(LOOKBACK, PERIOD)
     assert (forecaster.spec.skip, budget.patience) == ("last", 5), "settings given are kept"
-    given = Forecaster("lstm", ModelSpec(units=4, segment=8)), TrainBudget(max_epochs=1, batch_size=16)
+    given = (
+        Forecaster("lstm", ModelSpec(units=4, segment=8)),
+        TrainBudget(max_epochs=1, batch_size=16),
+    )
     assert resolve_auto(*given, windowed) == given, "nothing to choose: returned as given"
 
 
@@ -144,11 +162,17 @@ def test_benchmark_accuracy_scores_every_model_in_every_setting(periodic_etth1):
     settings = [Setting(HORIZON, LOOKBACK, mode) for mode in ("univariate", "multivariate")]
     report = benchmark_accuracy(periodic_etth1, settings, models=BASELINES)
     scores = [(s["setting"]["mode"], s["model"]) for s in report.data["scores"]]
-    assert scores == [(mode, model) for mode in ("univariate", "multivariate") for model in BASELINES]
+    assert scores == [
+        (mode, model) for mode in ("univariate", "multivariate") for model in BASELINES
+    ]
     # Multivariate: seven series, each scaled by its own training rows; naive averages over them.
     by_hand = np.mean([naive_errors_by_hand(DAY[:, c], HORIZON)[0] for c in range(len(COLUMNS))])
-    assert report.metrics[f"multivariate.h{HORIZON}.l{LOOKBACK}.naive.mse"] == pytest.approx(by_hand, rel=1e-9)
-    assert report.metrics[f"multivariate.h{HORIZON}.l{LOOKBACK}.seasonal_naive.mse"] == pytest.approx(0.0, abs=1e-20)
+    assert report.metrics[f"multivariate.h{HORIZON}.l{LOOKBACK}.naive.mse"] == pytest.approx(
+        by_hand, rel=1e-9
+    )
+    assert report.metrics[
+        f"multivariate.h{HORIZON}.l{LOOKBACK}.seasonal_naive.mse"
+    ] == pytest.approx(0.0, abs=1e-20)
     for mode in ("univariate", "multivariate"):
         assert f"ETTh1, {mode}, horizon {HORIZON}, lookback {LOOKBACK}:" in report.markdown
 
@@ -158,9 +182,22 @@ def accuracy_run(periodic_etth1, tmp_path_factory, run_in_checkout):
     """`forecast benchmark accuracy` with default options (apart from a tiny budget), from the
     checkout's root: baselines, LSTM and GRU."""
     argv = [
-        "benchmark", "accuracy", "--data", str(periodic_etth1), "--horizon", str(HORIZON),
-        "--lookback", str(LOOKBACK), "--mode", "univariate", "--units", "4", "--max-epochs", "1",
-        "--batch-size", "1024",
+        "benchmark",
+        "accuracy",
+        "--data",
+        str(periodic_etth1),
+        "--horizon",
+        str(HORIZON),
+        "--lookback",
+        str(LOOKBACK),
+        "--mode",
+        "univariate",
+        "--units",
+        "4",
+        "--max-epochs",
+        "1",
+        "--batch-size",
+        "1024",
     ]
     return run_in_checkout(argv, tmp_path_factory.mktemp("store"))
 
@@ -187,10 +224,16 @@ def test_accuracy_trains_the_lstm_and_the_gru_within_the_budget(accuracy_run, tm
     model_recipe, training_recipe = _recipe("model"), _recipe("training")
     for model in ("lstm", "gru"):
         trained = scores[model]["trained_with"]
-        assert trained["model"] == ModelSpec(**model_recipe | {"units": 4, "segment": choose_segment(LOOKBACK, PERIOD)}
-                                             ).model_dump()
-        assert trained["training"] == TrainBudget(**training_recipe | {"max_epochs": 1, "batch_size": 1024}
-                                                  ).model_dump()
+        assert (
+            trained["model"]
+            == ModelSpec(
+                **model_recipe | {"units": 4, "segment": choose_segment(LOOKBACK, PERIOD)}
+            ).model_dump()
+        )
+        assert (
+            trained["training"]
+            == TrainBudget(**training_recipe | {"max_epochs": 1, "batch_size": 1024}).model_dump()
+        )
     assert all(scores[b]["trained_with"] == {} for b in BASELINES)
 
 
@@ -204,7 +247,9 @@ def test_accuracy_prints_the_table_and_logs_it(accuracy_run, tmp_path):
 
     run = mlflow.MlflowClient(tracking_uri=accuracy_run.uri).get_run(accuracy_run.run_id)
     assert run.info.status == "FINISHED" and run.data.tags["benchmark"] == "etth1_accuracy"
-    assert run.data.metrics[f"univariate.h{HORIZON}.l{LOOKBACK}.seasonal_naive.mse"] == pytest.approx(0.0, abs=1e-20)
+    assert run.data.metrics[
+        f"univariate.h{HORIZON}.l{LOOKBACK}.seasonal_naive.mse"
+    ] == pytest.approx(0.0, abs=1e-20)
     assert run.data.params["budget.max_epochs"] == "1"
 
 
@@ -218,7 +263,10 @@ def test_a_missing_data_file_is_one_line_and_exit_2(tmp_path, capsys):
 # --- the accuracy flags: one per config setting; not given, the recipe's value or the config's default
 
 
-ACCURACY_ONLY = {"--skip": ("model.skip", str), "--dropout": ("model.dropout", float)}  # not compare flags
+ACCURACY_ONLY = {
+    "--skip": ("model.skip", str),
+    "--dropout": ("model.dropout", float),
+}  # not compare flags
 
 
 def _accuracy_args(*extra: str):
@@ -226,7 +274,9 @@ def _accuracy_args(*extra: str):
 
 
 def _recipe(section: str) -> dict:
-    return {key.split(".")[1]: value for key, value in RECIPE.items() if key.startswith(section + ".")}
+    return {
+        key.split(".")[1]: value for key, value in RECIPE.items() if key.startswith(section + ".")
+    }
 
 
 def _config_default(key: str):
@@ -235,7 +285,9 @@ def _config_default(key: str):
 
 
 def test_the_recipe_names_config_keys_and_only_differs_from_their_defaults():
-    flags = {key for key, *_ in ACCURACY_FLAGS.values()} | {key for key, _ in ACCURACY_ONLY.values()}
+    flags = {key for key, *_ in ACCURACY_FLAGS.values()} | {
+        key for key, _ in ACCURACY_ONLY.values()
+    }
     for key, value in RECIPE.items():
         assert key in flags, f"{key}: the recipe sets a key no flag can change"
         assert value != _config_default(key), f"{key}: the recipe repeats the config's default"
@@ -261,14 +313,29 @@ def test_accuracy_help_names_each_default(capsys):
     for flag, (key, _kind, _choices, text) in ACCURACY_FLAGS.items():
         assert f"{text} (default {RECIPE.get(key, _config_default(key))})" in printed, flag
     for flag, (key, _kind) in ACCURACY_ONLY.items():
-        assert f"(default {RECIPE.get(key, _config_default(key))})" in printed.split(flag, 2)[2][:200], flag
+        assert (
+            f"(default {RECIPE.get(key, _config_default(key))})" in printed.split(flag, 2)[2][:200]
+        ), flag
 
 
 def test_each_accuracy_flag_sets_its_config_key_over_the_recipe():
-    values = {"--arch": "pointwise", "--units": "7", "--segment": "6", "--gru-impl": "keras", "--max-epochs": "2",
-              "--patience": "9", "--batch-size": "33", "--learning-rate": "0.02", "--seed": "5", "--loss": "huber",
-              "--skip": "seasonal", "--dropout": "0.1"}
-    flags = {flag: (key, kind) for flag, (key, kind, *_rest) in ACCURACY_FLAGS.items()} | ACCURACY_ONLY
+    values = {
+        "--arch": "pointwise",
+        "--units": "7",
+        "--segment": "6",
+        "--gru-impl": "keras",
+        "--max-epochs": "2",
+        "--patience": "9",
+        "--batch-size": "33",
+        "--learning-rate": "0.02",
+        "--seed": "5",
+        "--loss": "huber",
+        "--skip": "seasonal",
+        "--dropout": "0.1",
+    }
+    flags = {
+        flag: (key, kind) for flag, (key, kind, *_rest) in ACCURACY_FLAGS.items()
+    } | ACCURACY_ONLY
     assert set(values) == set(flags)
     spec, budget = accuracy_sections(_accuracy_args(*(x for item in values.items() for x in item)))
     sections = {"model": spec, "training": budget}
@@ -289,5 +356,7 @@ def test_quick_shrinks_the_budget_and_flags_still_win():
 
 
 def test_a_bad_accuracy_flag_is_the_configs_error():
-    with pytest.raises(ConfigError, match=r"^model.units: Input should be greater than 0 \(received 0\)$"):
+    with pytest.raises(
+        ConfigError, match=r"^model.units: Input should be greater than 0 \(received 0\)$"
+    ):
         accuracy_sections(_accuracy_args("--units", "0"))

@@ -43,8 +43,10 @@ def test_default_options_write_nothing_into_the_source_tree(quick_run):
 
 
 def test_one_row_per_candidate_per_shape_with_finite_positive_times(quick_report):
-    shapes = [tuple(s[k] for k in ("batch", "lookback", "segment", "horizon", "units", "features"))
-              for s in quick_report["shapes"]]
+    shapes = [
+        tuple(s[k] for k in ("batch", "lookback", "segment", "horizon", "units", "features"))
+        for s in quick_report["shapes"]
+    ]
     assert shapes
     rows = quick_report["rows"]
     assert sorted((tuple(r["shape"]), r["implementation"]) for r in rows) == sorted(
@@ -67,7 +69,9 @@ def test_ratios_are_the_division_of_the_reported_medians(quick_report):
     for ratios in quick_report["ratios"]:
         shape = tuple(ratios["shape"])
         for name, (num, den, timing) in RATIOS.items():
-            expected = medians[shape, num][timing]["median_ms"] / medians[shape, den][timing]["median_ms"]
+            expected = (
+                medians[shape, num][timing]["median_ms"] / medians[shape, den][timing]["median_ms"]
+            )
             assert ratios[name] == pytest.approx(expected), name
 
 

@@ -72,7 +72,10 @@ def test_ratios_are_keras_median_time_over_each_rows(quick_report):
     rows = {row["implementation"]: row for row in quick_report["rows"]}
     keras_gru = rows["keras_gru"]
     for row in rows.values():
-        for timing, ratio in (("forward", "forward_ratio_vs_keras"), ("train_step", "train_ratio_vs_keras")):
+        for timing, ratio in (
+            ("forward", "forward_ratio_vs_keras"),
+            ("train_step", "train_ratio_vs_keras"),
+        ):
             expected = keras_gru[timing]["median_ms"] / row[timing]["median_ms"]
             assert row[ratio] == pytest.approx(expected), (row["implementation"], ratio)
 
@@ -126,7 +129,10 @@ def test_out_keeps_the_files_and_no_mlflow_skips_tracking(tmp_path, monkeypatch,
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     status = main(["benchmark", "speed", "--quick", "--no-mlflow", "--out", str(tmp_path / "out")])
     assert status == 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["gru_speed.json", "gru_speed.md"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "gru_speed.json",
+        "gru_speed.md",
+    ]
     report = json.loads((tmp_path / "out" / "gru_speed.json").read_text())
     assert {row["implementation"] for row in report["rows"]} >= EXPECTED_IMPLEMENTATIONS
     assert not (tmp_path / "mlflow.db").exists()

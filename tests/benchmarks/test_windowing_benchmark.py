@@ -21,7 +21,9 @@ def test_ours_keras_and_a_naive_slice_cut_the_same_windows():
     panel = synthetic_panel(n_series=3, length=60)
     lookback, horizon = 12, 5
     width = lookback + horizon
-    naive = np.stack([s[i : i + width] for s in panel for i in range(60 - width + 1)])  # [3 * 44, 17]
+    naive = np.stack(
+        [s[i : i + width] for s in panel for i in range(60 - width + 1)]
+    )  # [3 * 44, 17]
     ours = windows_ours(panel, lookback, horizon)
     assert ours.shape == (3 * windows_per_series(60, lookback, horizon), width) == (132, 17)
     assert ours.flags.c_contiguous
@@ -30,7 +32,10 @@ def test_ours_keras_and_a_naive_slice_cut_the_same_windows():
 
 
 def test_a_panel_shorter_than_one_window_is_a_config_error(capsys):
-    assert main(["benchmark", "windowing", "--length", "100", "--lookback", "90", "--horizon", "24"]) == 2
+    assert (
+        main(["benchmark", "windowing", "--length", "100", "--lookback", "90", "--horizon", "24"])
+        == 2
+    )
     assert "--length 100 is shorter than one window" in capsys.readouterr().err
 
 
@@ -42,7 +47,18 @@ def test_settings_must_be_positive():
 def test_windowing_benchmark_with_default_output_options(tmp_path, run_in_checkout):
     """Three measuring processes (ours on all series, ours and Keras on the subset), each spawned
     fresh; the report is printed and logged to MLflow, and nothing is written into the checkout."""
-    argv = ["benchmark", "windowing", "--series", "4", "--length", "400", "--keras-series", "2", "--repeat", "2"]
+    argv = [
+        "benchmark",
+        "windowing",
+        "--series",
+        "4",
+        "--length",
+        "400",
+        "--keras-series",
+        "2",
+        "--repeat",
+        "2",
+    ]
     run = run_in_checkout(argv, tmp_path / "store")
     assert run.status == 0, run.printed
     assert run.changed == [], "forecast benchmark windowing wrote into the checkout"

@@ -35,13 +35,17 @@ def good_rows(uid: str = "a", n: int = 6) -> list[tuple[str, int, str]]:
 def _parquet_with_inf(path: Path) -> None:
     y = np.arange(6, dtype=float)
     y[4] = np.inf
-    frame = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=6, freq="h"), "y": y})
+    frame = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=6, freq="h"), "y": y}
+    )
     frame.to_parquet(path)
 
 
 def _parquet_bytes() -> bytes:
     buf = io.BytesIO()
-    pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=5, freq="D"), "y": np.arange(5.0)}).to_parquet(buf)
+    pd.DataFrame(
+        {"ds": pd.date_range("2024-01-01", periods=5, freq="D"), "y": np.arange(5.0)}
+    ).to_parquet(buf)
     return buf.getvalue()
 
 
@@ -92,7 +96,8 @@ CASES = [
     (
         "unparsable-timestamp",
         "sales.csv",
-        HEADER + "a,2024-01-01 00:00,1\na,2024-01-01 01:00,2\na,2024-13-45 00:00,3\na,yesterday,4\n",
+        HEADER
+        + "a,2024-01-01 00:00,1\na,2024-01-01 01:00,2\na,2024-13-45 00:00,3\na,yesterday,4\n",
         [],
         ["sales.csv", "column 'ds'", "unparsable timestamp '2024-13-45 00:00' at row 3"],
     ),
@@ -106,9 +111,22 @@ CASES = [
     (
         "duplicate-id-time",
         "sales.csv",
-        hourly([("a", 0, "1"), ("b", 0, "5"), ("a", 1, "2"), ("b", 1, "6"), ("b", 0, "7"), ("a", 1, "3")]),
+        hourly(
+            [
+                ("a", 0, "1"),
+                ("b", 0, "5"),
+                ("a", 1, "2"),
+                ("b", 1, "6"),
+                ("b", 0, "7"),
+                ("a", 1, "3"),
+            ]
+        ),
         [],
-        ["sales.csv", "column 'ds'", "duplicate (id, time) pair ('b', 2024-01-01 00:00:00) at row 5"],
+        [
+            "sales.csv",
+            "column 'ds'",
+            "duplicate (id, time) pair ('b', 2024-01-01 00:00:00) at row 5",
+        ],
     ),
     (
         "duplicate-with-ignored-column",  # the ignored-column warning must not add a line
@@ -139,13 +157,20 @@ CASES = [
         hourly(good_rows("b", 4))
         + "a,2024-01-01 00:00,1\na,2024-01-01 01:00,2\na,2024-01-01 02:30,3\na,2024-01-01 03:00,4\n",
         [],
-        ["sales.csv", "column 'ds'", "series 'a'", "2024-01-01 02:30:00 at row 7", "off its h grid"],
+        [
+            "sales.csv",
+            "column 'ds'",
+            "series 'a'",
+            "2024-01-01 02:30:00 at row 7",
+            "off its h grid",
+        ],
     ),
     (
         "mixed-frequencies-first-in-file-order",  # sorted by id, 'a' would come first
         "sales.csv",
         hourly([("b", 0, "1"), ("b", 1, "2"), ("a", 0, "1"), ("a", 1, "2"), ("a", 2, "3")])
-        + "b,2024-01-01 01:45,3\na,2024-01-01 02:30,4\n" + hourly(good_rows("b", 6)[3:])[len(HEADER):],
+        + "b,2024-01-01 01:45,3\na,2024-01-01 02:30,4\n"
+        + hourly(good_rows("b", 6)[3:])[len(HEADER) :],
         [],
         ["sales.csv", "series 'b'", "2024-01-01 01:45:00 at row 6", "off its h grid"],
     ),
@@ -163,7 +188,13 @@ CASES = [
         [],
         ["sales.csv", "column 'price'", "infinite value 'inf' at row 2"],
     ),
-    ("infinite-value-parquet", "sales.parquet", _parquet_with_inf, [], ["sales.parquet", "column 'y'", "'inf' at row 5"]),
+    (
+        "infinite-value-parquet",
+        "sales.parquet",
+        _parquet_with_inf,
+        [],
+        ["sales.parquet", "column 'y'", "'inf' at row 5"],
+    ),
     (
         "series-without-values",
         "sales.csv",
@@ -172,8 +203,20 @@ CASES = [
         ["sales.csv", "column 'y'", "series 'b' has no numeric values", "row 4"],
     ),
     ("file-not-found", "absent.csv", None, [], ["absent.csv", "file not found"]),
-    ("unsupported-extension", "sales.xlsx", "unique_id,ds,y\n", [], ["sales.xlsx", "unsupported file type '.xlsx'"]),
-    ("corrupt-parquet", "sales.parquet", b"PAR1 this is not really parquet PAR1", [], ["sales.parquet", "cannot read PARQUET file"]),
+    (
+        "unsupported-extension",
+        "sales.xlsx",
+        "unique_id,ds,y\n",
+        [],
+        ["sales.xlsx", "unsupported file type '.xlsx'"],
+    ),
+    (
+        "corrupt-parquet",
+        "sales.parquet",
+        b"PAR1 this is not really parquet PAR1",
+        [],
+        ["sales.parquet", "cannot read PARQUET file"],
+    ),
     (
         "truncated-parquet",
         "sales.parquet",
@@ -199,8 +242,12 @@ def listing(root: Path) -> list[tuple[str, int]]:
     return sorted((str(p.relative_to(root)), p.stat().st_size) for p in root.rglob("*"))
 
 
-@pytest.mark.parametrize(("name", "content", "args", "fragments"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_is_one_line_exit_2(tmp_path, monkeypatch, capsys, caplog, name, content, args, fragments):
+@pytest.mark.parametrize(
+    ("name", "content", "args", "fragments"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_bad_input_is_one_line_exit_2(
+    tmp_path, monkeypatch, capsys, caplog, name, content, args, fragments
+):
     path = tmp_path / name
     _create(path, content)
     monkeypatch.chdir(tmp_path)  # anything written to the working directory would show up
@@ -239,7 +286,12 @@ def test_good_file_passes_the_same_checks(tmp_path, monkeypatch, capsys):
 def _forecast(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     return subprocess.run(
-        [sys.executable, "-m", "forecasting", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "forecasting", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -271,7 +323,11 @@ def test_forecast_script_reports_missing_file(tmp_path):
     if not script.exists():
         pytest.skip("the forecast entry point is not installed in this environment")
     done = subprocess.run(
-        [str(script), "validate", "--data", "nowhere.csv"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [str(script), "validate", "--data", "nowhere.csv"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 2
     assert done.stderr == "error: nowhere.csv: file not found\n"

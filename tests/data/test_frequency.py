@@ -10,16 +10,19 @@ from forecasting.data.frequency import fixed_step, parse_freq
 from forecasting.errors import DataError, first_line
 
 
-@pytest.mark.parametrize(("freq", "step"), [
-    ("h", pd.Timedelta(hours=1)),
-    ("15min", pd.Timedelta(minutes=15)),
-    ("D", pd.Timedelta(days=1)),
-    ("7D", pd.Timedelta(days=7)),
-    ("W", None),  # weeks end on a weekday: a calendar frequency
-    ("MS", None),
-    ("B", None),
-    ("not a frequency", None),
-])
+@pytest.mark.parametrize(
+    ("freq", "step"),
+    [
+        ("h", pd.Timedelta(hours=1)),
+        ("15min", pd.Timedelta(minutes=15)),
+        ("D", pd.Timedelta(days=1)),
+        ("7D", pd.Timedelta(days=7)),
+        ("W", None),  # weeks end on a weekday: a calendar frequency
+        ("MS", None),
+        ("B", None),
+        ("not a frequency", None),
+    ],
+)
 def test_fixed_step(freq, step):
     assert fixed_step(freq) == step
     if step is not None:

@@ -28,7 +28,9 @@ def test_csv_and_parquet_load_to_canonical_long_format(tmp_path, synthetic_panel
     frame = synthetic_panel(3, 48)
     shuffled = frame.sample(frac=1.0, random_state=1)  # the file's order must not matter
     path = tmp_path / f"series{suffix}"
-    shuffled.to_csv(path, index=False) if suffix == ".csv" else shuffled.to_parquet(path, index=False)
+    shuffled.to_csv(path, index=False) if suffix == ".csv" else shuffled.to_parquet(
+        path, index=False
+    )
 
     data = load_series(path)
 
@@ -68,7 +70,17 @@ def test_overridden_column_names_through_the_cli(write_csv, synthetic_panel, cap
     frame = synthetic_panel(2, 24)
     user = frame.rename(columns={"unique_id": "store", "ds": "timestamp", "y": "sales"})
     path = write_csv(user)
-    argv = ["validate", "--data", str(path), "--id-col", "store", "--time-col", "timestamp", "--target", "sales"]
+    argv = [
+        "validate",
+        "--data",
+        str(path),
+        "--id-col",
+        "store",
+        "--time-col",
+        "timestamp",
+        "--target",
+        "sales",
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert f"{path}: 2 series, 48 points at frequency h" in out
@@ -165,7 +177,9 @@ def test_monthly_frequency_is_inferred_despite_a_missing_month(write_csv):
 
 def test_given_frequency_overrides_the_inferred_one(write_csv):
     # Mostly two-hourly readings: inferred as 2h (so 05:00 is off-grid), but the grid is hourly.
-    times = pd.DatetimeIndex(["2024-01-01 00:00", "2024-01-01 02:00", "2024-01-01 04:00", "2024-01-01 05:00"])
+    times = pd.DatetimeIndex(
+        ["2024-01-01 00:00", "2024-01-01 02:00", "2024-01-01 04:00", "2024-01-01 05:00"]
+    )
     frame = pd.DataFrame({"ds": times, "y": [0.0, 2.0, 4.0, 5.0]})
     path = write_csv(frame)
     with pytest.raises(DataError, match="05:00:00 at row 4 is off its 2h grid"):
@@ -215,7 +229,9 @@ def test_filled_counts_are_reported_by_validate(write_csv, capsys):
 
 
 def test_unknown_fill_policy_is_an_input_error(write_csv):
-    with pytest.raises(DataError, match="fill policy 'mean' is not one of: interpolate, ffill, drop"):
+    with pytest.raises(
+        DataError, match="fill policy 'mean' is not one of: interpolate, ffill, drop"
+    ):
         load_series(write_csv(GAPPY), fill="mean")
 
 

@@ -31,24 +31,34 @@ def _trained_looking(layer, x):
     """Build ``layer`` and give it non-zero biases, so that every gate term is exercised."""
     layer(x)
     weights = layer.get_weights()
-    weights[-1] = np.random.default_rng(5).normal(scale=0.4, size=weights[-1].shape).astype("float32")
+    weights[-1] = (
+        np.random.default_rng(5).normal(scale=0.4, size=weights[-1].shape).astype("float32")
+    )
     layer.set_weights(weights)
     return layer
 
 
 @pytest.mark.parametrize("reset_after", [True, False])
-@pytest.mark.parametrize("make", [
-    lambda ra: GRU(5, reset_after=ra, return_sequences=True),  # ours, fast kernel
-    lambda ra: keras.layers.RNN(GRUCell(5, reset_after=ra), return_sequences=True),  # ours, cell loop
-    lambda ra: keras.layers.GRU(5, reset_after=ra, return_sequences=True),  # Keras's
-], ids=["ours", "our-cell", "keras"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ra: GRU(5, reset_after=ra, return_sequences=True),  # ours, fast kernel
+        lambda ra: keras.layers.RNN(
+            GRUCell(5, reset_after=ra), return_sequences=True
+        ),  # ours, cell loop
+        lambda ra: keras.layers.GRU(5, reset_after=ra, return_sequences=True),  # Keras's
+    ],
+    ids=["ours", "our-cell", "keras"],
+)
 def test_reader_reproduces_the_states_of_the_layer_it_copies(make, reset_after):
     x = _x()
     layer = _trained_looking(make(reset_after), x)
     trace = read_gates(layer, x)
     assert trace.h.shape == trace.z.shape == trace.r.shape == (3, 9, 5)
     np.testing.assert_allclose(trace.h, np.asarray(layer(x)), atol=1e-5)
-    assert 0.0 < trace.z.min() and trace.z.max() < 1.0 and 0.0 < trace.r.min() and trace.r.max() < 1.0
+    assert (
+        0.0 < trace.z.min() and trace.z.max() < 1.0 and 0.0 < trace.r.min() and trace.r.max() < 1.0
+    )
 
 
 def test_gates_match_the_equations_at_the_first_step():
@@ -57,8 +67,12 @@ def test_gates_match_the_equations_at_the_first_step():
     layer = _trained_looking(GRU(5, reset_after=False), x)
     kernel, _, bias = layer.get_weights()
     trace = read_gates(layer, x)
-    np.testing.assert_allclose(trace.z[:, 0], _sigmoid(x[:, 0] @ kernel[:, :5] + bias[:5]), atol=1e-6)
-    np.testing.assert_allclose(trace.r[:, 0], _sigmoid(x[:, 0] @ kernel[:, 5:10] + bias[5:10]), atol=1e-6)
+    np.testing.assert_allclose(
+        trace.z[:, 0], _sigmoid(x[:, 0] @ kernel[:, :5] + bias[:5]), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        trace.r[:, 0], _sigmoid(x[:, 0] @ kernel[:, 5:10] + bias[5:10]), atol=1e-6
+    )
 
 
 def test_an_lstm_has_no_gates_to_read():
@@ -68,10 +82,14 @@ def test_an_lstm_has_no_gates_to_read():
         gate_reader(lstm)
 
 
-@pytest.mark.parametrize(("cell", "impl", "n_gru"), [
-    ("gru", "custom", 2), ("gru", "cell", 2), ("gru", "keras", 2), ("lstm", "custom", 0)])
+@pytest.mark.parametrize(
+    ("cell", "impl", "n_gru"),
+    [("gru", "custom", 2), ("gru", "cell", 2), ("gru", "keras", 2), ("lstm", "custom", 0)],
+)
 def test_finds_the_recurrent_stack_of_a_forecaster_and_what_each_layer_reads(cell, impl, n_gru):
-    model = build_forecaster(cell, ModelSpec(arch="pointwise", gru_impl=impl, units=6, layers=2), 12, 3, 4, 2)
+    model = build_forecaster(
+        cell, ModelSpec(arch="pointwise", gru_impl=impl, units=6, layers=2), 12, 3, 4, 2
+    )
     recurrent = recurrent_layers(model)
     assert [layer.name for layer in recurrent] == [f"{cell}_0", f"{cell}_1"]
     assert len(gru_layers(model)) == n_gru
@@ -84,7 +102,13 @@ def test_finds_the_recurrent_stack_of_a_forecaster_and_what_each_layer_reads(cel
 def test_gate_plot_is_a_png(tmp_path):
     rng = np.random.default_rng(0)
     trace = GateTrace(*(rng.uniform(size=(2, 10, 4)) for _ in range(3)))
-    plot_gates(tmp_path / "gates.png", np.sin(np.arange(10)), {"gru_0": trace, "gru_1": trace}, sample=1,
-               times=[f"t{i}" for i in range(10)], title="two layers")
+    plot_gates(
+        tmp_path / "gates.png",
+        np.sin(np.arange(10)),
+        {"gru_0": trace, "gru_1": trace},
+        sample=1,
+        times=[f"t{i}" for i in range(10)],
+        title="two layers",
+    )
     assert (tmp_path / "gates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert set(trace.summary()) == {"z_mean", "r_mean", "z_above_0.9"}

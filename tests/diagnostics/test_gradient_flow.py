@@ -98,13 +98,18 @@ def test_the_lstm_measure_follows_the_memory_cell():
 
 def test_every_layer_kind_gives_one_norm_per_distance():
     x = _window(steps=7)
-    flow = gradient_flow({kind: _built(recurrent_layer(kind, 4, seed=2)) for kind in ("simple_rnn", "gru", "lstm")}, x)
+    flow = gradient_flow(
+        {kind: _built(recurrent_layer(kind, 4, seed=2)) for kind in ("simple_rnn", "gru", "lstm")},
+        x,
+    )
     assert isinstance(flow, GradientFlow) and flow.steps == 7
     for norms in flow.norms.values():
         assert norms.shape == (8,) and np.all(np.isfinite(norms))
     for kind in ("simple_rnn", "gru"):  # the state is h: the identity at distance 0, norm √H
         assert flow.norms[kind][0] == pytest.approx(2.0)
-    assert flow.norms["lstm"][0] > 2.0  # the state is [h, c], and h_T = o ⊙ tanh(c_T) depends on c_T too
+    assert (
+        flow.norms["lstm"][0] > 2.0
+    )  # the state is [h, c], and h_T = o ⊙ tanh(c_T) depends on c_T too
     assert list(flow.to_frame().columns) == ["simple_rnn", "gru", "lstm"]
 
 

@@ -120,12 +120,24 @@ def test_undefined_score_is_an_error_not_a_silent_choice():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"metric": "mape"}, "rule.metric: Input should be 'mae', 'rmse', 'smape' or 'mase' (received 'mape')"),
-        ({"test": "t-test"}, "rule.test: Input should be 'wilcoxon' or 'diebold_mariano' (received 't-test')"),
+        (
+            {"metric": "mape"},
+            "rule.metric: Input should be 'mae', 'rmse', 'smape' or 'mase' (received 'mape')",
+        ),
+        (
+            {"test": "t-test"},
+            "rule.test: Input should be 'wilcoxon' or 'diebold_mariano' (received 't-test')",
+        ),
         ({"tolerance": 1.5}, "rule.tolerance: Input should be less than 1 (received 1.5)"),
-        ({"tolerance": -0.1}, "rule.tolerance: Input should be greater than or equal to 0 (received -0.1)"),
+        (
+            {"tolerance": -0.1},
+            "rule.tolerance: Input should be greater than or equal to 0 (received -0.1)",
+        ),
         ({"alpha": 0.0}, "rule.alpha: Input should be greater than 0 (received 0.0)"),
-        ({"seasonal_period": 0}, "rule.seasonal_period: Input should be greater than 0 (received 0)"),
+        (
+            {"seasonal_period": 0},
+            "rule.seasonal_period: Input should be greater than 0 (received 0)",
+        ),
     ],
 )
 def test_invalid_rule_is_a_config_error(kwargs, message):
@@ -184,7 +196,9 @@ def test_diebold_mariano_one_step_is_the_paired_t_test():
     # population variance into the sample variance: DM is the one-sample t-test.
     rng = np.random.default_rng(1)
     a, b = rng.normal(1.0, 1.0, 25), rng.normal(1.2, 1.0, 25)
-    assert diebold_mariano(a, b, horizon=1) == pytest.approx(stats.ttest_1samp(a - b, 0.0).pvalue, rel=1e-10)
+    assert diebold_mariano(a, b, horizon=1) == pytest.approx(
+        stats.ttest_1samp(a - b, 0.0).pvalue, rel=1e-10
+    )
 
 
 def test_unknown_paired_test_is_rejected():

@@ -84,7 +84,9 @@ def test_aggregate_names_undefined_series_and_averages_the_rest(caplog):
     with caplog.at_level(logging.WARNING):
         summary, undefined = aggregate(table, "lstm")
     assert undefined == {"mase": ["flat"]}
-    assert summary["mase"] == pytest.approx((1.0 + 2.0) / 2), "mean over the series where it is defined"
+    assert summary["mase"] == pytest.approx((1.0 + 2.0) / 2), (
+        "mean over the series where it is defined"
+    )
     assert summary["mae"] == pytest.approx((1.5 + 0.0 + 1.0) / 3)
     assert "lstm: mase is undefined for series ['flat']" in caplog.text
 
@@ -105,11 +107,13 @@ def _windows(values: dict[str, np.ndarray], lookback: int = 24, horizon: int = 6
 
 def test_backtest_reports_undefined_metrics_by_series(caplog):
     t = np.arange(240)
-    windowed = _windows({
-        "wave": 10.0 + np.sin(2 * np.pi * t / 24) + 0.01 * t,
-        "flat": np.full(240, 5.0),
-        "zeros": np.zeros(240),
-    })
+    windowed = _windows(
+        {
+            "wave": 10.0 + np.sin(2 * np.pi * t / 24) + 0.01 * t,
+            "flat": np.full(240, 5.0),
+            "zeros": np.zeros(240),
+        }
+    )
     with caplog.at_level(logging.WARNING):
         bt = baseline_backtest("seasonal_naive", windowed, 24)
     assert bt.undefined == {"smape": ["zeros"], "mase": ["flat", "zeros"]}
@@ -132,7 +136,9 @@ def test_naive_and_seasonal_naive_by_hand():
     # m = 3, H = 5: indices 3, 4, 5, then the same season again 3, 4
     np.testing.assert_array_equal(seasonal_naive(values, origins, 5, 3), [[13, 14, 15, 13, 14]])
     # several origins at once
-    np.testing.assert_array_equal(seasonal_naive(values, np.array([2, 6]), 2, 2), [[11, 12], [15, 16]])
+    np.testing.assert_array_equal(
+        seasonal_naive(values, np.array([2, 6]), 2, 2), [[11, 12], [15, 16]]
+    )
 
 
 def test_seasonal_naive_needs_a_full_season_before_the_origin():
@@ -159,8 +165,19 @@ def test_baseline_backtest_indexes_the_windows_of_the_data():
 
 @pytest.mark.parametrize(
     ("freq", "period"),
-    [("h", 24), ("D", 7), ("15min", 96), ("MS", 12), ("30min", 48), ("QS", 4), ("W", 52), ("W-MON", 52),
-     ("B", 5), ("BMS", 12), ("YE", 1)],
+    [
+        ("h", 24),
+        ("D", 7),
+        ("15min", 96),
+        ("MS", 12),
+        ("30min", 48),
+        ("QS", 4),
+        ("W", 52),
+        ("W-MON", 52),
+        ("B", 5),
+        ("BMS", 12),
+        ("YE", 1),
+    ],
 )
 def test_seasonal_period(freq, period):
     assert seasonal_period(freq) == period

@@ -55,8 +55,14 @@ def test_hourly_panel_of_long_series_reads_two_weeks_in_daily_segments():
     assert cfg.model.segment == 24
     assert cfg.unresolved() == []
     values = chosen(choices)
-    assert set(values) == {"windowing.lookback", "model.segment", "model.units", "windowing.stride",
-                           "training.batch_size", "training.max_epochs"}
+    assert set(values) == {
+        "windowing.lookback",
+        "model.segment",
+        "model.units",
+        "windowing.stride",
+        "training.batch_size",
+        "training.max_epochs",
+    }
     assert values["windowing.lookback"] == 336 and values["model.segment"] == 24
     for key, value in values.items():  # what was chosen is what the resolved config holds
         section, name = key.split(".")
@@ -73,8 +79,11 @@ def test_every_value_the_user_gave_is_kept_and_not_reported_as_chosen():
     assert "windowing.lookback" not in chosen(choices)
     assert cfg.model.segment == 24 and cfg.unresolved() == []
 
-    given = config(windowing={"lookback": 100, "stride": 3}, training={"max_epochs": 2, "batch_size": 16},
-                   model={"units": 8, "segment": 5})
+    given = config(
+        windowing={"lookback": 100, "stride": 3},
+        training={"max_epochs": 2, "batch_size": 16},
+        model={"units": 8, "segment": 5},
+    )
     cfg, choices = resolve(given, pd.Series([5000] * 50), HOUR, 24)
     assert choices == []
     assert cfg == given
@@ -108,7 +117,9 @@ def test_the_lookback_fits_the_series_at_the_10_percent_quantile_of_lengths():
 
 
 def test_a_few_short_series_below_the_quantile_do_not_shrink_the_lookback():
-    lengths = pd.Series([300] + [3000] * 19)  # 5 %: left out of training later, not a reason to shorten
+    lengths = pd.Series(
+        [300] + [3000] * 19
+    )  # 5 %: left out of training later, not a reason to shorten
     cfg, _ = resolve(config(), lengths, HOUR, 24)
     assert cfg.windowing.lookback == 336
 
@@ -116,7 +127,9 @@ def test_a_few_short_series_below_the_quantile_do_not_shrink_the_lookback():
 def test_the_room_is_rounded_down_to_whole_seasons_only_when_it_holds_two():
     """Lengths of 130 hours, horizon 6: test max(26, 18) = 26, validation max(13, 6) = 13, so
     training targets end at 91 and the room is 85 steps, rounded down to whole days: 72."""
-    spec = config(windowing={"horizon": 6}).windowing.model_copy(update={"lookback": 1, "stride": 1})
+    spec = config(windowing={"horizon": 6}).windowing.model_copy(
+        update={"lookback": 1, "stride": 1}
+    )
     assert longest_lookback(130, spec) == 85
     cfg, _ = resolve(config(windowing={"horizon": 6}), pd.Series([130] * 5), HOUR, 24)
     assert cfg.windowing.lookback == 72
@@ -128,7 +141,9 @@ def test_the_room_is_rounded_down_to_whole_seasons_only_when_it_holds_two():
 
 def test_a_panel_whose_longest_series_cannot_hold_the_horizon_is_refused_naming_the_horizon():
     # 24-step horizon: 3 folds need 72 test points, the validation 24, the first window 25 more
-    with pytest.raises(ConfigError, match=r"longest series has 100 points: too short for horizon 24"):
+    with pytest.raises(
+        ConfigError, match=r"longest series has 100 points: too short for horizon 24"
+    ):
         resolve(config(), pd.Series([50, 80, 100]), HOUR, 24)
 
 
@@ -184,7 +199,9 @@ def test_stride_thins_an_epoch_that_would_exceed_the_work_bound():
     assert cfg.model.units == 256 and cfg.model.segment == 24
     assert cfg.windowing.stride == 3 == math.ceil(n_windows * work / EPOCH_WORK)
     assert (n_windows // cfg.windowing.stride) * work <= EPOCH_WORK
-    assert {c.key: c.why for c in choices}["windowing.stride"] == "251,600 windows thinned to about 83,866 per epoch"
+    assert {c.key: c.why for c in choices}[
+        "windowing.stride"
+    ] == "251,600 windows thinned to about 83,866 per epoch"
 
 
 @pytest.mark.parametrize("n_series", [1, 20, 400, 3000])
@@ -203,8 +220,12 @@ def test_any_auto_stride_keeps_one_epoch_under_the_bound(n_series):
 
 
 def test_pointwise_work_counts_every_lookback_step():
-    cfg, _ = resolve(config(windowing={"lookback": 48}, model={"arch": "pointwise", "units": 64}),
-                     pd.Series([1000] * 3000), HOUR, 24)
+    cfg, _ = resolve(
+        config(windowing={"lookback": 48}, model={"arch": "pointwise", "units": 64}),
+        pd.Series([1000] * 3000),
+        HOUR,
+        24,
+    )
     n_windows, work = 629 * 3000, 48 * 64**2  # 1,887,000 windows of 196,608: 3.7e11
     assert cfg.windowing.stride == math.ceil(n_windows * work / EPOCH_WORK) == 19
 
@@ -212,21 +233,24 @@ def test_pointwise_work_counts_every_lookback_step():
 # --- the lookback aimed for ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("step", "period", "horizon", "expected"), [
-    (HOUR, 24, 24, (336, "two weeks")),
-    (pd.Timedelta(minutes=30), 48, 24, (672, "two weeks")),
-    (pd.Timedelta(minutes=15), 96, 24, (MAX_LOOKBACK, "capped at 720 steps")),  # 1344 steps
-    (pd.Timedelta(minutes=1), 1440, 60, (720, "capped at 720 steps")),
-    (DAY, 7, 14, (112, "16 weeks")),
-    (None, 52, 13, (104, "two years")),
-    (None, 12, 6, (36, "three seasons")),
-    (None, 4, 4, (12, "three seasons")),
-    (None, 1, 10, (40, "four horizons")),
-    (HOUR, 24, 500, (500, "the horizon")),
-    (DAY, 7, 200, (200, "the horizon")),
-    (None, 12, 48, (48, "the horizon")),
-    (None, 1, 300, (720, "capped at 720 steps")),  # four horizons would be 1200
-])
+@pytest.mark.parametrize(
+    ("step", "period", "horizon", "expected"),
+    [
+        (HOUR, 24, 24, (336, "two weeks")),
+        (pd.Timedelta(minutes=30), 48, 24, (672, "two weeks")),
+        (pd.Timedelta(minutes=15), 96, 24, (MAX_LOOKBACK, "capped at 720 steps")),  # 1344 steps
+        (pd.Timedelta(minutes=1), 1440, 60, (720, "capped at 720 steps")),
+        (DAY, 7, 14, (112, "16 weeks")),
+        (None, 52, 13, (104, "two years")),
+        (None, 12, 6, (36, "three seasons")),
+        (None, 4, 4, (12, "three seasons")),
+        (None, 1, 10, (40, "four horizons")),
+        (HOUR, 24, 500, (500, "the horizon")),
+        (DAY, 7, 200, (200, "the horizon")),
+        (None, 12, 48, (48, "the horizon")),
+        (None, 1, 300, (720, "capped at 720 steps")),  # four horizons would be 1200
+    ],
+)
 def test_preferred_lookback(step, period, horizon, expected):
     assert preferred_lookback(step, period, horizon) == expected
 
@@ -241,8 +265,21 @@ def test_preferred_lookback_is_at_least_the_horizon_and_at_most_720():
 
 def test_auto_is_what_the_config_defaults_to():
     cfg = PipelineConfig()
-    assert cfg.windowing.lookback == cfg.windowing.stride == cfg.model.units == cfg.model.segment == AUTO
+    assert (
+        cfg.windowing.lookback
+        == cfg.windowing.stride
+        == cfg.model.units
+        == cfg.model.segment
+        == AUTO
+    )
     assert cfg.training.max_epochs == cfg.training.batch_size == AUTO
-    assert sorted(cfg.unresolved()) == sorted([
-        "windowing.lookback", "windowing.stride", "model.units", "model.segment",
-        "training.max_epochs", "training.batch_size"])
+    assert sorted(cfg.unresolved()) == sorted(
+        [
+            "windowing.lookback",
+            "windowing.stride",
+            "model.units",
+            "model.segment",
+            "training.max_epochs",
+            "training.batch_size",
+        ]
+    )

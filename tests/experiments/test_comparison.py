@@ -77,7 +77,10 @@ def test_one_train_and_val_loss_per_epoch(store, comparison, family):
     training = comparison.result.families[family].training
     epochs = int(run.data.metrics["epochs_trained"])
     assert epochs == len(training.loss) >= 1
-    curves = (("train_loss", training.loss, 1), ("val_loss", [training.initial_val_loss, *training.val_loss], 0))
+    curves = (
+        ("train_loss", training.loss, 1),
+        ("val_loss", [training.initial_val_loss, *training.val_loss], 0),
+    )
     for key, values, first_step in curves:  # validation starts at step 0: the untrained model
         history = sorted(client.get_metric_history(run.info.run_id, key), key=lambda m: m.step)
         assert [m.step for m in history] == list(range(first_step, epochs + 1)), key
@@ -95,7 +98,9 @@ def test_backtest_and_cost_metrics(store, comparison, family):
     assert metrics["n_params"] == fam.n_params > 0
     assert metrics["train_seconds"] > 0
     assert metrics["inference_ms_per_window"] > 0
-    assert any(k.startswith("fold0_") for k in metrics) and any(k.startswith("fold1_") for k in metrics)
+    assert any(k.startswith("fold0_") for k in metrics) and any(
+        k.startswith("fold1_") for k in metrics
+    )
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -106,7 +111,9 @@ def test_child_artifacts(store, comparison, family, tmp_path):
     assert {"forecasts.png", "learning_curve.png", "per_series_metrics.csv"} <= names
     for png in ("forecasts.png", "learning_curve.png"):
         _assert_png(_download(client, run_id, png, tmp_path))
-    table = pd.read_csv(_download(client, run_id, "per_series_metrics.csv", tmp_path), index_col="series")
+    table = pd.read_csv(
+        _download(client, run_id, "per_series_metrics.csv", tmp_path), index_col="series"
+    )
     assert sorted(table.index) == sorted(comparison.lengths)
     assert list(table.columns) == ["mae", "rmse", "smape", "mase"]
     assert np.isfinite(table.to_numpy()).all()
@@ -138,7 +145,9 @@ def test_parent_artifacts(store, comparison, tmp_path):
     table = pd.read_csv(_download(client, run_id, "comparison.csv", tmp_path), index_col="model")
     assert list(table.index) == ["lstm", "gru", "seasonal_naive", "naive"]
     for family in FAMILIES:
-        assert table.loc[family, "mase"] == pytest.approx(children[family].data.metrics["backtest_mase"])
+        assert table.loc[family, "mase"] == pytest.approx(
+            children[family].data.metrics["backtest_mase"]
+        )
     assert table.loc["seasonal_naive", "skill_vs_snaive"] == pytest.approx(0.0)
 
     decision = json.loads(_download(client, run_id, "decision.json", tmp_path).read_text())

@@ -75,33 +75,90 @@ def _set(section: str, key: str, value):
 @pytest.mark.parametrize(
     ("change", "args", "fragments"),
     [
-        pytest.param(_set("training", "epochs", 3), [], ["pipeline.yaml", "unknown key 'training.epochs'"],
-                     id="unknown-key"),
-        pytest.param(_set("surprise", "x", 1), [], ["unknown key 'surprise'"], id="unknown-section"),
-        pytest.param(_set("training", "max_epochs", "many"), [],
-                     ["pipeline.yaml", "training.max_epochs", "integer", "'many'"], id="wrong-type"),
-        pytest.param(_set("model", "gru_impl", "cudnn"), [], ["model.gru_impl", "'cudnn'"], id="bad-choice"),
-        pytest.param(None, ["--set", "windowing.horizon=0"], ["windowing.horizon", "greater than 0", "(received 0)"],
-                     id="horizon-zero"),
-        pytest.param(None, ["--set", "windowing.horizon=-3"], ["windowing.horizon", "(received -3)"],
-                     id="horizon-negative"),
+        pytest.param(
+            _set("training", "epochs", 3),
+            [],
+            ["pipeline.yaml", "unknown key 'training.epochs'"],
+            id="unknown-key",
+        ),
+        pytest.param(
+            _set("surprise", "x", 1), [], ["unknown key 'surprise'"], id="unknown-section"
+        ),
+        pytest.param(
+            _set("training", "max_epochs", "many"),
+            [],
+            ["pipeline.yaml", "training.max_epochs", "integer", "'many'"],
+            id="wrong-type",
+        ),
+        pytest.param(
+            _set("model", "gru_impl", "cudnn"), [], ["model.gru_impl", "'cudnn'"], id="bad-choice"
+        ),
+        pytest.param(
+            None,
+            ["--set", "windowing.horizon=0"],
+            ["windowing.horizon", "greater than 0", "(received 0)"],
+            id="horizon-zero",
+        ),
+        pytest.param(
+            None,
+            ["--set", "windowing.horizon=-3"],
+            ["windowing.horizon", "(received -3)"],
+            id="horizon-negative",
+        ),
         # Every series too short: that is the whole panel, so the data are refused, not left out.
-        pytest.param(None, ["--set", "windowing.lookback=600"],
-                     ["sales.csv", "column 'sales'", "3 of 3 series have fewer than 875 points",
-                      "(lookback 600 + horizon 12 + validation and backtest)", "that is most of the panel",
-                      "'north', 'south', 'west'", "shortest 'west' has 690 points"], id="lookback-too-long-split"),
-        pytest.param(None, ["--set", "windowing.lookback=2000"],
-                     ["sales.csv", "column 'sales'", "3 of 3 series have fewer than 2875 points",
-                      "(lookback 2000 + horizon 12 + validation and backtest)", "that is most of the panel"],
-                     id="lookback-longer-than-series"),
-        pytest.param(None, ["--set", "data.path=/nonexistent/sales.csv"], ["/nonexistent/sales.csv", "file not found"],
-                     id="missing-data-file"),
-        pytest.param(None, ["--set", "training.max_epochs"], ["--set 'training.max_epochs'", "expected key=value"],
-                     id="set-without-value"),
-        pytest.param(None, ["--set", "model.units.size=3"], ["'units' is not a section"], id="set-into-a-value"),
-        pytest.param(None, ["--set", "training.max_epochs=[1,"], ["cannot parse value"], id="set-unparsable"),
-        pytest.param(None, ["--set", "training.learning_rate=0"], ["training.learning_rate", "greater than 0"],
-                     id="set-zero-learning-rate"),
+        pytest.param(
+            None,
+            ["--set", "windowing.lookback=600"],
+            [
+                "sales.csv",
+                "column 'sales'",
+                "3 of 3 series have fewer than 875 points",
+                "(lookback 600 + horizon 12 + validation and backtest)",
+                "that is most of the panel",
+                "'north', 'south', 'west'",
+                "shortest 'west' has 690 points",
+            ],
+            id="lookback-too-long-split",
+        ),
+        pytest.param(
+            None,
+            ["--set", "windowing.lookback=2000"],
+            [
+                "sales.csv",
+                "column 'sales'",
+                "3 of 3 series have fewer than 2875 points",
+                "(lookback 2000 + horizon 12 + validation and backtest)",
+                "that is most of the panel",
+            ],
+            id="lookback-longer-than-series",
+        ),
+        pytest.param(
+            None,
+            ["--set", "data.path=/nonexistent/sales.csv"],
+            ["/nonexistent/sales.csv", "file not found"],
+            id="missing-data-file",
+        ),
+        pytest.param(
+            None,
+            ["--set", "training.max_epochs"],
+            ["--set 'training.max_epochs'", "expected key=value"],
+            id="set-without-value",
+        ),
+        pytest.param(
+            None,
+            ["--set", "model.units.size=3"],
+            ["'units' is not a section"],
+            id="set-into-a-value",
+        ),
+        pytest.param(
+            None, ["--set", "training.max_epochs=[1,"], ["cannot parse value"], id="set-unparsable"
+        ),
+        pytest.param(
+            None,
+            ["--set", "training.learning_rate=0"],
+            ["training.learning_rate", "greater than 0"],
+            id="set-zero-learning-rate",
+        ),
     ],
 )
 def test_bad_config_through_run(pipeline, capsys, fresh_store, change, args, fragments):
@@ -123,22 +180,50 @@ def test_missing_and_invalid_pipeline_files(tmp_path, capsys, fresh_store):
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        pytest.param(["--horizon", "0"], ["windowing.horizon", "greater than 0"], id="horizon-zero"),
-        pytest.param(["--horizon", "12", "--lookback", "650"],
-                     ["3 of 3 series have fewer than 947 points (lookback 650 + horizon 12", "most of the panel"],
-                     id="lookback-too-long"),
-        pytest.param(["--horizon", "12", "--lookback", "0"], ["windowing.lookback", "greater than 0", "(received 0)"],
-                     id="lookback-zero"),
-        pytest.param(["--horizon", "12", "--arch", "x"],
-                     ["model.arch: Input should be 'segment' or 'pointwise' (received 'x')"], id="bad-arch"),
-        pytest.param(["--horizon", "12", "--target", "revenue"], ["missing target column 'revenue'"],
-                     id="missing-target-column"),
+        pytest.param(
+            ["--horizon", "0"], ["windowing.horizon", "greater than 0"], id="horizon-zero"
+        ),
+        pytest.param(
+            ["--horizon", "12", "--lookback", "650"],
+            [
+                "3 of 3 series have fewer than 947 points (lookback 650 + horizon 12",
+                "most of the panel",
+            ],
+            id="lookback-too-long",
+        ),
+        pytest.param(
+            ["--horizon", "12", "--lookback", "0"],
+            ["windowing.lookback", "greater than 0", "(received 0)"],
+            id="lookback-zero",
+        ),
+        pytest.param(
+            ["--horizon", "12", "--arch", "x"],
+            ["model.arch: Input should be 'segment' or 'pointwise' (received 'x')"],
+            id="bad-arch",
+        ),
+        pytest.param(
+            ["--horizon", "12", "--target", "revenue"],
+            ["missing target column 'revenue'"],
+            id="missing-target-column",
+        ),
     ],
 )
 def test_bad_input_through_compare(sales_csv, capsys, fresh_store, args, fragments):
     data = sales_csv()
-    status = main(["compare", "--data", str(data), "--id-col", "store", "--time-col", "timestamp",
-                   "--target", "sales", *args])
+    status = main(
+        [
+            "compare",
+            "--data",
+            str(data),
+            "--id-col",
+            "store",
+            "--time-col",
+            "timestamp",
+            "--target",
+            "sales",
+            *args,
+        ]
+    )
     _assert_one_line_exit_2(capsys, status, fragments)
     assert all_runs(fresh_store) == []
 
@@ -154,7 +239,10 @@ def test_the_real_command_prints_exactly_one_line(pipeline, fresh_store, tmp_pat
     path = pipeline(_set("windowing", "lookback", 600))
     proc = subprocess.run(
         [sys.executable, "-m", "forecasting", "run", str(path)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
         env=os.environ | {"MLFLOW_TRACKING_URI": fresh_store},
     )
     assert proc.returncode == 2, proc.stderr
@@ -173,7 +261,9 @@ def test_diverging_training_ends_every_run_failed_with_its_reason(pipeline, fres
     path = pipeline(_set("training", "learning_rate", 1e25), lengths=SHORT)
     assert main(["run", str(path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("error: loss is ") and err[-1].endswith("at epoch 1: lower the learning rate"), err
+    assert err[-1].startswith("error: loss is ") and err[-1].endswith(
+        "at epoch 1: lower the learning rate"
+    ), err
     assert not any("Traceback" in line for line in err)
     runs = all_runs(fresh_store)
     by_name = {r.info.run_name: r for r in runs}
@@ -193,8 +283,19 @@ def test_terminated_comparison_ends_every_run_failed(pipeline, fresh_store, tmp_
     path = pipeline(_set("training", "max_epochs", 500))
     with open(tmp_path / "stderr.txt", "w+") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "forecasting", "run", str(path), "--set", "training.patience=500"],
-            stdout=subprocess.PIPE, stderr=err, text=True, cwd=tmp_path,
+            [
+                sys.executable,
+                "-m",
+                "forecasting",
+                "run",
+                str(path),
+                "--set",
+                "training.patience=500",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            cwd=tmp_path,
             env=os.environ | {"MLFLOW_TRACKING_URI": fresh_store, "PYTHONUNBUFFERED": "1"},
         )
         try:
@@ -225,11 +326,17 @@ def test_terminated_comparison_ends_every_run_failed(pipeline, fresh_store, tmp_
 
 # --- series too short: left out of training, unless most of the panel or --strict ----------------
 
-ONE_SHORT = {"north": 700, "south": 720, "west": 80}  # the small pipeline needs 96 points, compare's 108
+ONE_SHORT = {
+    "north": 700,
+    "south": 720,
+    "west": 80,
+}  # the small pipeline needs 96 points, compare's 108
 TWO_SHORT = {"north": 700, "south": 70, "west": 80}
 
 
-def test_one_short_series_is_left_out_of_training_with_one_warning(sales_csv, config_tree, fresh_store, caplog):
+def test_one_short_series_is_left_out_of_training_with_one_warning(
+    sales_csv, config_tree, fresh_store, caplog
+):
     """Fewer than half of the series too short: the data are not refused; the short series is
     named once and kept out of the windows the models train and are backtested on."""
     from forecasting.config import build_config
@@ -238,12 +345,20 @@ def test_one_short_series_is_left_out_of_training_with_one_warning(sales_csv, co
 
     cfg = build_config(config_tree(sales_csv(ONE_SHORT), fresh_store), "test config")
     prepared = prepare(cfg)
-    assert prepared.left_out == [LeftOut(
-        "west", 80, "80 points, fewer than the 96 that lookback 48, horizon 12, validation and backtest need"
-    )]
+    assert prepared.left_out == [
+        LeftOut(
+            "west",
+            80,
+            "80 points, fewer than the 96 that lookback 48, horizon 12, validation and backtest need",
+        )
+    ]
     assert prepared.data.ids == ["north", "south"]
     assert prepared.windowed.ids == ["north", "south"]
-    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "left out" in r.getMessage()]
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelname == "WARNING" and "left out" in r.getMessage()
+    ]
     assert len(warnings) == 1, warnings
     assert "1 of 3 series left out of training (fewer than 96 points): 'west'" in warnings[0]
     assert all_runs(fresh_store) == [], "preparing the data starts no run"
@@ -251,25 +366,52 @@ def test_one_short_series_is_left_out_of_training_with_one_warning(sales_csv, co
 
 def test_strict_refuses_any_short_series_through_compare(sales_csv, capsys, fresh_store):
     data = sales_csv(ONE_SHORT)
-    status = main(["compare", "--data", str(data), "--id-col", "store", "--time-col", "timestamp",
-                   "--target", "sales", "--horizon", "12", "--lookback", "48", "--strict"])
-    _assert_one_line_exit_2(capsys, status, [
-        "column 'sales': 1 of 3 series have fewer than 108 points (lookback 48 + horizon 12 + validation and "
-        "backtest), --strict refuses any: 'west'; shortest 'west' has 80 points",
-    ])
+    status = main(
+        [
+            "compare",
+            "--data",
+            str(data),
+            "--id-col",
+            "store",
+            "--time-col",
+            "timestamp",
+            "--target",
+            "sales",
+            "--horizon",
+            "12",
+            "--lookback",
+            "48",
+            "--strict",
+        ]
+    )
+    _assert_one_line_exit_2(
+        capsys,
+        status,
+        [
+            "column 'sales': 1 of 3 series have fewer than 108 points (lookback 48 + horizon 12 + validation and "
+            "backtest), --strict refuses any: 'west'; shortest 'west' has 80 points",
+        ],
+    )
     assert all_runs(fresh_store) == []
 
 
 def test_strict_in_the_yaml_refuses_any_short_series(pipeline, capsys, fresh_store):
     status = main(["run", str(pipeline(_set("data", "strict", True), lengths=ONE_SHORT))])
-    _assert_one_line_exit_2(capsys, status, ["1 of 3 series have fewer than 96 points", "--strict refuses any: 'west'"])
+    _assert_one_line_exit_2(
+        capsys, status, ["1 of 3 series have fewer than 96 points", "--strict refuses any: 'west'"]
+    )
     assert all_runs(fresh_store) == []
 
 
 def test_short_series_that_are_most_of_the_panel_are_refused(pipeline, capsys, fresh_store):
     status = main(["run", str(pipeline(lengths=TWO_SHORT))])
-    _assert_one_line_exit_2(capsys, status, [
-        "2 of 3 series have fewer than 96 points", "that is most of the panel: 'south', 'west'",
-        "shortest 'south' has 70 points",
-    ])
+    _assert_one_line_exit_2(
+        capsys,
+        status,
+        [
+            "2 of 3 series have fewer than 96 points",
+            "that is most of the panel: 'south', 'west'",
+            "shortest 'south' has 70 points",
+        ],
+    )
     assert all_runs(fresh_store) == []

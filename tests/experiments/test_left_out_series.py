@@ -45,9 +45,28 @@ class Compared:
 
 
 def _compare_args(data_csv: Path, uri: str, *extra: str) -> list[str]:
-    return ["compare", "--data", str(data_csv), "--horizon", str(HORIZON), "--lookback", str(LOOKBACK),
-            "--units", "8", "--max-epochs", "1", "--batch-size", "64", "--experiment", EXPERIMENT,
-            "--model-name", MODEL_NAME, "--set", f"mlflow.tracking_uri={uri}", *extra]
+    return [
+        "compare",
+        "--data",
+        str(data_csv),
+        "--horizon",
+        str(HORIZON),
+        "--lookback",
+        str(LOOKBACK),
+        "--units",
+        "8",
+        "--max-epochs",
+        "1",
+        "--batch-size",
+        "64",
+        "--experiment",
+        EXPERIMENT,
+        "--model-name",
+        MODEL_NAME,
+        "--set",
+        f"mlflow.tracking_uri={uri}",
+        *extra,
+    ]
 
 
 def _run_cli(args: list[str]) -> tuple[int, str, str]:
@@ -87,17 +106,22 @@ def parent(compared):
 
 @pytest.fixture(scope="module")
 def left_out_table(compared, parent, tmp_path_factory) -> pd.DataFrame:
-    path = compared.client().download_artifacts(parent.info.run_id, "left_out_series.csv",
-                                                str(tmp_path_factory.mktemp("artifacts")))
+    path = compared.client().download_artifacts(
+        parent.info.run_id, "left_out_series.csv", str(tmp_path_factory.mktemp("artifacts"))
+    )
     return pd.read_csv(path)
 
 
-def test_compare_succeeds_and_the_summary_names_the_series_and_its_baseline(compared, left_out_table):
+def test_compare_succeeds_and_the_summary_names_the_series_and_its_baseline(
+    compared, left_out_table
+):
     assert compared.status == 0, compared.err
     baseline = left_out_table["forecaster"].iloc[0]
     assert baseline in ("seasonal_naive", "naive")
-    line = (f"Left out of training: 1 series too short for the lookback (tiny); "
-            f"{baseline.replace('_', ' ')} forecasts them.")
+    line = (
+        f"Left out of training: 1 series too short for the lookback (tiny); "
+        f"{baseline.replace('_', ' ')} forecasts them."
+    )
     assert line in compared.out.splitlines(), compared.out
 
 
@@ -112,7 +136,8 @@ def test_the_parent_run_counts_and_lists_the_left_out_series(parent, left_out_ta
     assert left_out_table["points"].tolist() == [40]
     assert left_out_table["reason"].iloc[0] == (
         f"40 points, fewer than the {NEED} that lookback {LOOKBACK}, horizon {HORIZON}, validation and "
-        "backtest need")
+        "backtest need"
+    )
 
 
 def test_the_best_baseline_named_is_the_one_with_the_lower_backtest_error(parent, left_out_table):
@@ -130,18 +155,31 @@ def _expected_baseline(y: np.ndarray, baseline: str) -> np.ndarray:
 
 
 def test_predict_forecasts_the_short_series_with_the_baseline_and_the_rest_with_the_network(
-        compared, left_out_table, tmp_path):
+    compared, left_out_table, tmp_path
+):
     output = tmp_path / "out.csv"
-    status, out, err = _run_cli(["predict", "--model", f"models:/{MODEL_NAME}@champion", "--data",
-                                 str(compared.data_csv), "--output", str(output), "--tracking-uri",
-                                 compared.tracking_uri])
+    status, out, err = _run_cli(
+        [
+            "predict",
+            "--model",
+            f"models:/{MODEL_NAME}@champion",
+            "--data",
+            str(compared.data_csv),
+            "--output",
+            str(output),
+            "--tracking-uri",
+            compared.tracking_uri,
+        ]
+    )
     assert status == 0, err
     assert f"wrote {4 * HORIZON} forecasts (4 series x {HORIZON} steps)" in out
 
     forecast = pd.read_csv(output, parse_dates=["ds"])
     history = pd.read_csv(compared.data_csv, parse_dates=["ds"])
     assert list(forecast.columns) == ["unique_id", "ds", "y_hat", "forecaster"]
-    champion = compared.client().get_model_version_by_alias(MODEL_NAME, "champion").tags["model_family"]
+    champion = (
+        compared.client().get_model_version_by_alias(MODEL_NAME, "champion").tags["model_family"]
+    )
     assert champion in FAMILIES
     baseline = left_out_table["forecaster"].iloc[0]
     for uid, n in LENGTHS.items():
@@ -149,7 +187,9 @@ def test_predict_forecasts_the_short_series_with_the_baseline_and_the_rest_with_
         past = history[history["unique_id"] == uid]
         assert len(past) == n and len(rows) == HORIZON, uid
         last = past["ds"].max()
-        assert rows["ds"].tolist() == [last + pd.Timedelta(hours=h) for h in range(1, HORIZON + 1)], uid
+        assert rows["ds"].tolist() == [
+            last + pd.Timedelta(hours=h) for h in range(1, HORIZON + 1)
+        ], uid
         assert rows["y_hat"].notna().all(), uid
         if uid == "tiny":
             assert rows["forecaster"].tolist() == [baseline] * HORIZON
@@ -167,8 +207,12 @@ def test_strict_refuses_the_same_data_in_one_line_and_leaves_no_run_running(comp
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert lines[0].startswith("error: ") and "Traceback" not in err
-    for fragment in ("column 'y'", f"1 of 4 series have fewer than {NEED} points", "--strict refuses any: 'tiny'",
-                     "shortest 'tiny' has 40 points"):
+    for fragment in (
+        "column 'y'",
+        f"1 of 4 series have fewer than {NEED} points",
+        "--strict refuses any: 'tiny'",
+        "shortest 'tiny' has 40 points",
+    ):
         assert fragment in lines[0], lines[0]
     assert str(compared.data_csv) in lines[0]
     assert out == ""
@@ -178,7 +222,8 @@ def test_strict_refuses_the_same_data_in_one_line_and_leaves_no_run_running(comp
 
 
 def test_a_left_out_series_is_forecast_by_the_baseline_even_with_a_lookback_of_history(
-        compared, left_out_table, synthetic_panel, tmp_path):
+    compared, left_out_table, synthetic_panel, tmp_path
+):
     """The README: a series left out of training is forecast by the comparison's best baseline at
     prediction time (and the state lists it in ``left_out``). Here 'tiny' has 60 points, more
     than the lookback (48) but fewer than training needs (108), as a series of 60 points in the
@@ -187,9 +232,22 @@ def test_a_left_out_series_is_forecast_by_the_baseline_even_with_a_lookback_of_h
     data_csv = tmp_path / "grown.csv"
     grown.to_csv(data_csv, index=False)
     output = tmp_path / "out.csv"
-    status, _, err = _run_cli(["predict", "--model", f"models:/{MODEL_NAME}@champion", "--data", str(data_csv),
-                               "--output", str(output), "--tracking-uri", compared.tracking_uri])
+    status, _, err = _run_cli(
+        [
+            "predict",
+            "--model",
+            f"models:/{MODEL_NAME}@champion",
+            "--data",
+            str(data_csv),
+            "--output",
+            str(output),
+            "--tracking-uri",
+            compared.tracking_uri,
+        ]
+    )
     assert status == 0, err
     forecast = pd.read_csv(output)
     baseline = left_out_table["forecaster"].iloc[0]
-    assert forecast.loc[forecast["unique_id"] == "tiny", "forecaster"].tolist() == [baseline] * HORIZON
+    assert (
+        forecast.loc[forecast["unique_id"] == "tiny", "forecaster"].tolist() == [baseline] * HORIZON
+    )

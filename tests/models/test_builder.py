@@ -64,7 +64,9 @@ def segment(**kwargs) -> ModelSpec:
 
 
 def snaive(inputs: dict[str, np.ndarray], period: int = PERIOD) -> np.ndarray:
-    return np.concatenate([seasonal_naive(w[:, 0], np.array([L - 1]), H, period) for w in inputs["past"]])
+    return np.concatenate(
+        [seasonal_naive(w[:, 0], np.array([L - 1]), H, period) for w in inputs["past"]]
+    )
 
 
 def last_value(inputs: dict[str, np.ndarray]) -> np.ndarray:
@@ -72,7 +74,9 @@ def last_value(inputs: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def window_mean(inputs: dict[str, np.ndarray]) -> np.ndarray:
-    return np.repeat(inputs["past"][:, :, 0].astype(np.float64).mean(axis=1, keepdims=True), H, axis=1)
+    return np.repeat(
+        inputs["past"][:, :, 0].astype(np.float64).mean(axis=1, keepdims=True), H, axis=1
+    )
 
 
 def test_the_default_architecture_is_segment():
@@ -136,7 +140,9 @@ def test_pointwise_keras_file_round_trip_gives_identical_forecasts(cell, impl, t
     scramble_weights(model)
     inputs = batch(seed=6)
     before = forecast(model, inputs)
-    assert not np.allclose(before, snaive(inputs)), "the correction head must contribute, or the check is empty"
+    assert not np.allclose(before, snaive(inputs)), (
+        "the correction head must contribute, or the check is empty"
+    )
 
     path = tmp_path / f"{cell}-{impl}.keras"
     model.save(path)
@@ -150,7 +156,9 @@ def test_pointwise_keras_file_round_trip_gives_identical_forecasts(cell, impl, t
 
 
 @pytest.mark.parametrize(("cell", "impl"), SPECS)
-@pytest.mark.parametrize(("seg", "expected_seg"), [("auto", PERIOD), (5, 5)], ids=["seg-auto", "seg-5"])
+@pytest.mark.parametrize(
+    ("seg", "expected_seg"), [("auto", PERIOD), (5, 5)], ids=["seg-auto", "seg-5"]
+)
 def test_segment_output_is_batch_by_horizon(cell, impl, seg, expected_seg):
     """Segment 5 divides neither the lookback (the oldest 3 steps are not read) nor the horizon
     (the last output segment is cut), so both paddings are exercised."""
@@ -178,7 +186,9 @@ def test_segment_each_gru_impl_builds_its_own_layer():
     assert kinds["custom"] is recurrent_kind("gru", "custom")
     assert kinds["custom"] not in (keras.layers.GRU, keras.layers.RNN, keras.layers.LSTM)
     lstm = build_forecaster("lstm", segment(gru_impl="keras"), L, H, F, K, PERIOD)
-    assert type(lstm.get_layer("segment_rnn").rnn) is keras.layers.LSTM, "gru_impl does not touch the LSTM"
+    assert type(lstm.get_layer("segment_rnn").rnn) is keras.layers.LSTM, (
+        "gru_impl does not touch the LSTM"
+    )
 
 
 @pytest.mark.parametrize(("cell", "impl"), SPECS)
@@ -203,7 +213,9 @@ def test_segment_untrained_naive_base_whatever_the_normalisation(center, scale, 
 def test_segment_season_longer_than_lookback_and_last_skip_fall_back_to_last_value():
     inputs = batch(seed=3)
     expected = last_value(inputs)
-    too_long = build_forecaster("gru", segment(skip="seasonal", segment=8), L, H, F, K, period=L + 1)
+    too_long = build_forecaster(
+        "gru", segment(skip="seasonal", segment=8), L, H, F, K, period=L + 1
+    )
     assert too_long.get_layer("naive_base").period == 1
     np.testing.assert_allclose(forecast(too_long, inputs), expected, **NORM_TOL)
     last = build_forecaster("gru", segment(skip="last"), L, H, F, K, PERIOD)
@@ -231,7 +243,9 @@ def test_segment_keras_file_round_trip_gives_identical_forecasts(cell, impl, aff
     inputs = batch(seed=6)
     before = forecast(model, inputs)
     assert np.isfinite(before).all()
-    assert not np.allclose(before, snaive(inputs)), "the correction head must contribute, or the check is empty"
+    assert not np.allclose(before, snaive(inputs)), (
+        "the correction head must contribute, or the check is empty"
+    )
 
     path = tmp_path / f"{cell}-{impl}.keras"
     model.save(path)
@@ -257,7 +271,10 @@ def test_auto_segment_is_chosen_from_the_lookback_and_season():
 def test_units_still_auto_cannot_be_built(arch):
     with pytest.raises(ConfigError) as err:
         build_forecaster("gru", ModelSpec(arch=arch), L, H, F, K, PERIOD)
-    assert str(err.value) == "model.units is 'auto': choose it from the data first (forecast compare does)"
+    assert (
+        str(err.value)
+        == "model.units is 'auto': choose it from the data first (forecast compare does)"
+    )
 
 
 def test_segment_longer_than_the_lookback_is_a_config_error():
@@ -284,13 +301,22 @@ def test_impl_tag_names_the_gru_implementation_only():
     [
         ({"cell": "gru"}, "unknown key 'model.cell'"),
         ({"arch": "x"}, "model.arch: Input should be 'segment' or 'pointwise' (received 'x')"),
-        ({"gru_impl": "cudnn"}, "model.gru_impl: Input should be 'custom', 'cell' or 'keras' (received 'cudnn')"),
+        (
+            {"gru_impl": "cudnn"},
+            "model.gru_impl: Input should be 'custom', 'cell' or 'keras' (received 'cudnn')",
+        ),
         ({"units": 0}, "model.units: Input should be greater than 0 (received 0)"),
         ({"layers": 0}, "model.layers: Input should be greater than 0 (received 0)"),
         ({"segment": 0}, "model.segment: Input should be greater than 0 (received 0)"),
         ({"dropout": 1.0}, "model.dropout: Input should be less than 1 (received 1.0)"),
-        ({"skip": "weekly"}, "model.skip: Input should be 'seasonal', 'last' or 'none' (received 'weekly')"),
-        ({"center": "median"}, "model.center: Input should be 'last' or 'mean' (received 'median')"),
+        (
+            {"skip": "weekly"},
+            "model.skip: Input should be 'seasonal', 'last' or 'none' (received 'weekly')",
+        ),
+        (
+            {"center": "median"},
+            "model.center: Input should be 'last' or 'mean' (received 'median')",
+        ),
     ],
 )
 def test_invalid_spec_names_the_value(kwargs, message):
@@ -324,14 +350,26 @@ def test_training_that_only_hurts_keeps_the_starting_weights(arch, caplog):
     noisy = int(n * 0.45)  # the validation windows and their look-backs are clean
     y[:noisy] += np.random.default_rng(0).normal(0, 1.0, noisy)
     data = load_series(pd.DataFrame({"ds": times, "y": y}), name="cycle")
-    windowed = make_windows(data, WindowSpec(lookback=48, horizon=12, val_fraction=0.15, test_fraction=0.25))
+    windowed = make_windows(
+        data, WindowSpec(lookback=48, horizon=12, val_fraction=0.15, test_fraction=0.25)
+    )
     keras.utils.set_random_seed(0)
-    model = build_forecaster("gru", ModelSpec(arch=arch, units=16, skip="seasonal"), 48, 12, windowed.n_features,
-                             windowed.n_calendar, 24, windowed.calendar_names)
+    model = build_forecaster(
+        "gru",
+        ModelSpec(arch=arch, units=16, skip="seasonal"),
+        48,
+        12,
+        windowed.n_features,
+        windowed.n_calendar,
+        24,
+        windowed.calendar_names,
+    )
     budget = TrainBudget(max_epochs=3, patience=3, batch_size=32, learning_rate=0.01)
     result = train(model, windowed, budget, period=24)
     assert result.best_epoch == 0, result
     assert min(result.val_loss) > result.initial_val_loss
     assert "keeping the starting weights" in caplog.text
     kept = model_backtest("gru", model, windowed, 24).forecasts
-    np.testing.assert_allclose(kept, baseline_backtest("seasonal_naive", windowed, 24).forecasts, atol=1e-4)
+    np.testing.assert_allclose(
+        kept, baseline_backtest("seasonal_naive", windowed, 24).forecasts, atol=1e-4
+    )

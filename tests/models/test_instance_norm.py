@@ -12,8 +12,15 @@ from forecasting.models.instance_norm import InstanceDenorm, InstanceNorm
 B, L, F = 6, 24, 3
 TOL = {"rtol": 1e-5, "atol": 1e-5}
 SETTINGS = [
-    pytest.param(center, scale, affine, id=f"{center}-{'scale' if scale else 'noscale'}-{'affine' if affine else 'plain'}")
-    for center in ("last", "mean") for scale in (True, False) for affine in (False, True)
+    pytest.param(
+        center,
+        scale,
+        affine,
+        id=f"{center}-{'scale' if scale else 'noscale'}-{'affine' if affine else 'plain'}",
+    )
+    for center in ("last", "mean")
+    for scale in (True, False)
+    for affine in (False, True)
 ]
 
 
@@ -39,7 +46,9 @@ def test_denormalise_after_normalise_is_the_identity(center, scale, affine):
     past_norm, loc, std = normalise(layer, past)
     back = np.asarray(InstanceDenorm()([past_norm[:, :, 0], loc, std]))
     np.testing.assert_allclose(back, past[:, :, 0], **TOL)
-    np.testing.assert_array_equal(past_norm[:, :, 1:], past[:, :, 1:])  # other features pass through
+    np.testing.assert_array_equal(
+        past_norm[:, :, 1:], past[:, :, 1:]
+    )  # other features pass through
 
 
 @pytest.mark.parametrize("center", ["last", "mean"])
@@ -61,23 +70,32 @@ def test_a_window_shifted_by_a_constant_normalises_the_same(center, scale, affin
     shifted = past.copy()
     shifted[:, :, 0] += 250.0
     layer = InstanceNorm(center, scale, affine)
-    np.testing.assert_allclose(normalise(layer, shifted)[0], normalise(layer, past)[0], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        normalise(layer, shifted)[0], normalise(layer, past)[0], rtol=1e-4, atol=1e-4
+    )
 
 
 @pytest.mark.parametrize("center", ["last", "mean"])
 @pytest.mark.parametrize("affine", [False, True])
 @pytest.mark.parametrize("factor", [0.5, 3.0, 40.0])
-def test_a_window_scaled_by_a_positive_factor_normalises_the_same_when_scaling(center, affine, factor):
+def test_a_window_scaled_by_a_positive_factor_normalises_the_same_when_scaling(
+    center, affine, factor
+):
     past = windows(seed=3)
     scaled = past.copy()
     scaled[:, :, 0] *= factor
     layer = InstanceNorm(center, scale=True, affine=affine)
     np.testing.assert_allclose(normalise(layer, scaled)[0], normalise(layer, past)[0], **TOL)
     unscaled = InstanceNorm(center, scale=False)
-    assert not np.allclose(normalise(unscaled, scaled)[0], normalise(unscaled, past)[0]), "centring alone keeps size"
+    assert not np.allclose(normalise(unscaled, scaled)[0], normalise(unscaled, past)[0]), (
+        "centring alone keeps size"
+    )
 
 
-@pytest.mark.parametrize(("center", "expected"), [("last", lambda y: y[:, -1:]), ("mean", lambda y: y.mean(1, keepdims=True))])
+@pytest.mark.parametrize(
+    ("center", "expected"),
+    [("last", lambda y: y[:, -1:]), ("mean", lambda y: y.mean(1, keepdims=True))],
+)
 def test_statistics_are_the_windows_own(center, expected):
     past = windows(seed=4)
     y = past[:, :, 0].astype(np.float64)
@@ -102,7 +120,13 @@ def test_a_flat_window_stays_finite():
 def test_config_round_trip_and_invalid_arguments():
     layer = InstanceNorm("mean", scale=False, affine=True, epsilon=1e-3, name="norm")
     again = InstanceNorm.from_config(layer.get_config())
-    assert (again.center, again.scale, again.affine, again.epsilon, again.name) == ("mean", False, True, 1e-3, "norm")
+    assert (again.center, again.scale, again.affine, again.epsilon, again.name) == (
+        "mean",
+        False,
+        True,
+        1e-3,
+        "norm",
+    )
     with pytest.raises(ValueError, match="`center` must be one of"):
         InstanceNorm("median")
     with pytest.raises(ValueError, match="`epsilon` must be positive"):

@@ -44,7 +44,9 @@ def test_committed_notebook_is_valid_clean_and_uses_the_python3_kernel(name):
 
 
 def test_every_notebook_has_one_source_and_every_source_one_notebook():
-    assert sorted(p.name for p in NOTEBOOKS.glob("*.py")) == sorted(Path(n).with_suffix(".py").name for n in NAMES)
+    assert sorted(p.name for p in NOTEBOOKS.glob("*.py")) == sorted(
+        Path(n).with_suffix(".py").name for n in NAMES
+    )
     assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == sorted(NAMES)
 
 
@@ -75,8 +77,12 @@ def kernel_spec_manager(tmp_path_factory):
 
 
 def _kernel_env(store: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # let the kernel use inline plots
-    env.update(SMALL, MLFLOW_TRACKING_URI=store, MLFLOW_REGISTRY_URI=store, TF_CPP_MIN_LOG_LEVEL="2")
+    env = {
+        k: v for k, v in os.environ.items() if k != "MPLBACKEND"
+    }  # let the kernel use inline plots
+    env.update(
+        SMALL, MLFLOW_TRACKING_URI=store, MLFLOW_REGISTRY_URI=store, TF_CPP_MIN_LOG_LEVEL="2"
+    )
     return env
 
 
@@ -87,25 +93,47 @@ def _outputs(nb) -> str:
             if out.get("output_type") == "stream":
                 parts.append(out["text"])
             elif "data" in out:
-                parts.append(out["data"].get("text/plain", "") + out["data"].get("text/markdown", ""))
+                parts.append(
+                    out["data"].get("text/plain", "") + out["data"].get("text/markdown", "")
+                )
     return "\n".join(parts)
 
 
 def _images(nb) -> int:
-    return sum("image/png" in out.get("data", {}) for cell in nb.cells for out in cell.get("outputs", []))
+    return sum(
+        "image/png" in out.get("data", {}) for cell in nb.cells for out in cell.get("outputs", [])
+    )
 
 
 EXPECTED = {  # a few things each notebook must show when it ran properly
-    "01_gru_with_matrices.ipynb": ["encoded: [3 1 2 0 3 1 2 0]", "batch 0: inputs ['Mat', 'thM']",
-                                   "NumPy and GRUCell agree on every H, Z and R.",
-                                   "Carried state = one pass over the whole rows", "reset_after=True matches too."],
+    "01_gru_with_matrices.ipynb": [
+        "encoded: [3 1 2 0 3 1 2 0]",
+        "batch 0: inputs ['Mat', 'thM']",
+        "NumPy and GRUCell agree on every H, Z and R.",
+        "Carried state = one pass over the whole rows",
+        "reset_after=True matches too.",
+    ],
     "02_forecasting_quickstart.ipynb": ["| lstm |", "| gru |", "Decision:", "y_hat"],
-    "03_gru_vs_lstm_in_mlflow.ipynb": ["No finished comparison in this store: running a tiny one first.",
-                                       "/#/experiments/", "/runs", "/#/compare-runs?runs=", "Winner:"],
-    "04_vanishing_gradients.ipynb": ["SimpleRNN", "GRU (chrono gates)", "forecaster GRU:", "z_mean"],
+    "03_gru_vs_lstm_in_mlflow.ipynb": [
+        "No finished comparison in this store: running a tiny one first.",
+        "/#/experiments/",
+        "/runs",
+        "/#/compare-runs?runs=",
+        "Winner:",
+    ],
+    "04_vanishing_gradients.ipynb": [
+        "SimpleRNN",
+        "GRU (chrono gates)",
+        "forecaster GRU:",
+        "z_mean",
+    ],
 }
-MIN_IMAGES = {"01_gru_with_matrices.ipynb": 0, "02_forecasting_quickstart.ipynb": 4,
-              "03_gru_vs_lstm_in_mlflow.ipynb": 1, "04_vanishing_gradients.ipynb": 5}
+MIN_IMAGES = {
+    "01_gru_with_matrices.ipynb": 0,
+    "02_forecasting_quickstart.ipynb": 4,
+    "03_gru_vs_lstm_in_mlflow.ipynb": 1,
+    "04_vanishing_gradients.ipynb": 5,
+}
 
 
 @pytest.mark.slow

@@ -24,7 +24,9 @@ def trained_windows(synthetic_panel, tmp_path):
     raw["x0"] = 30.0 + 4.0 * raw["x0"]  # a covariate at its own level and scale
     data = load_series(raw, Columns())
     windowed = make_windows(data, WindowSpec(lookback=LOOKBACK, horizon=HORIZON, n_folds=2))
-    saved = PackagedState.from_training(data, windowed, "gru", "custom").save(tmp_path / "preprocessing.json")
+    saved = PackagedState.from_training(data, windowed, "gru", "custom").save(
+        tmp_path / "preprocessing.json"
+    )
     return raw, windowed, PackagedState.load(saved)
 
 
@@ -36,7 +38,9 @@ def test_latest_window_at_each_backtest_origin_is_the_training_window(trained_wi
     for window in range(len(test)):
         series = windowed.series[test.series[window]]
         as_of = series.times[test.origin[window]]
-        history = prepare_history(raw[raw["unique_id"] == series.uid], state, "history.csv", pd.Timestamp(as_of))
+        history = prepare_history(
+            raw[raw["unique_id"] == series.uid], state, "history.csv", pd.Timestamp(as_of)
+        )
         latest = latest_windows(history.data, state.lookback, state.horizon, state.fitted_scalers())
         assert latest.ids == [series.uid]
         np.testing.assert_array_equal(latest.inputs["past"][0], test.past[window])  # [L, 1 + C + K]

@@ -40,7 +40,9 @@ def _env(uri: str) -> dict[str, str]:
 
 
 def _run(cmd: list[str], uri: str, cwd: Path, timeout: float = 300) -> None:
-    proc = subprocess.run(cmd, env=_env(uri), cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        cmd, env=_env(uri), cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
     assert proc.returncode == 0, f"{cmd[:3]} failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
 
 
@@ -62,9 +64,20 @@ def subprocess_forecasts(comparison, champion_uri, tmp_path_factory):
     script = folder / "load_and_predict.py"
     script.write_text(SCRIPT)
     out = folder / "forecast"
-    _run([sys.executable, str(script), str(comparison.data_path), champion_uri, str(out), comparison.columns[0], "west",
-          str(comparison.lookback)],
-         comparison.tracking_uri, folder)
+    _run(
+        [
+            sys.executable,
+            str(script),
+            str(comparison.data_path),
+            champion_uri,
+            str(out),
+            comparison.columns[0],
+            "west",
+            str(comparison.lookback),
+        ],
+        comparison.tracking_uri,
+        folder,
+    )
     return _read_forecasts(Path(f"{out}.all.json")), _read_forecasts(Path(f"{out}.alone.json"))
 
 
@@ -73,7 +86,10 @@ def test_fresh_process_forecasts_next_steps_of_every_series(comparison, subproce
     id_col, time_col, target_col = comparison.columns
     H = comparison.horizon
     assert list(forecasts.columns) == [id_col, time_col, "y_hat", "forecaster"]
-    assert set(forecasts["forecaster"]) <= {"gru", "lstm"}  # every series long enough for the network
+    assert set(forecasts["forecaster"]) <= {
+        "gru",
+        "lstm",
+    }  # every series long enough for the network
     assert len(forecasts) == len(comparison.lengths) * H
     assert list(pd.unique(forecasts[id_col])) == list(comparison.lengths)
 

@@ -47,7 +47,12 @@ def test_an_unversioned_state_of_today_loads_as_version_1(tmp_path):
     state = PackagedState.load(_write(tmp_path, UNVERSIONED))
     assert state.format_version == 1 and 1 in SUPPORTED_VERSIONS
     assert state.model_columns == Columns("store", "timestamp", "sales", ("promo",))
-    assert (state.family, state.gru_impl, state.freq, state.fill) == ("gru", "custom", "h", FillPolicy.INTERPOLATE)
+    assert (state.family, state.gru_impl, state.freq, state.fill) == (
+        "gru",
+        "custom",
+        "h",
+        FillPolicy.INTERPOLATE,
+    )
     assert (state.lookback, state.horizon, len(state.calendar)) == (48, 12, 6)
     scaler = state.fitted_scalers()["north"]
     assert scaler.mean_.tolist() == [50.5, 0.25] and scaler.scale_.tolist() == [5.75, 1.0]
@@ -58,7 +63,9 @@ def test_saved_state_has_the_version_and_reads_back_equal(tmp_path):
     state = PackagedState.load(_write(tmp_path, UNVERSIONED))
     saved = state.save(tmp_path / "again.json")
     raw = json.loads(saved.read_text())
-    assert raw["format_version"] == 1  # a version-1 state holds version-1 fields: it stays version 1
+    assert (
+        raw["format_version"] == 1
+    )  # a version-1 state holds version-1 fields: it stays version 1
     assert "covariates" not in raw["columns"]  # said once, in "covariates"
     assert PackagedState.load(saved) == state
 
@@ -78,27 +85,38 @@ def test_state_from_training_carries_the_windowing_and_every_scaler(synthetic_pa
 @pytest.mark.parametrize("version", [99, FORMAT_VERSION + 1])
 def test_a_newer_format_version_is_refused_in_one_line(tmp_path, version):
     message = _one_line_error(_write(tmp_path, UNVERSIONED | {"format_version": version}))
-    assert f"packaged-model format version {version}, this forecasting reads format version 1" in message
+    assert (
+        f"packaged-model format version {version}, this forecasting reads format version 1"
+        in message
+    )
     assert "newer forecasting" in message
 
 
 @pytest.mark.parametrize("version", [0, "1", True, None])
 def test_a_malformed_format_version_is_refused_in_one_line(tmp_path, version):
     message = _one_line_error(_write(tmp_path, UNVERSIONED | {"format_version": version}))
-    assert f"packaged-model format version {version!r}, this forecasting reads format version 1" in message
+    assert (
+        f"packaged-model format version {version!r}, this forecasting reads format version 1"
+        in message
+    )
 
 
 def test_a_field_this_reader_does_not_know_names_the_version(tmp_path):
-    message = _one_line_error(_write(tmp_path, UNVERSIONED | {"format_version": 1, "arch": "segment"}))
+    message = _one_line_error(
+        _write(tmp_path, UNVERSIONED | {"format_version": 1, "arch": "segment"})
+    )
     assert "format version 1: unknown field 'arch'" in message
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ({"horizon": None}, "field 'horizon': "),
-    ({"lookback": 0}, "field 'lookback': Input should be greater than 0"),
-    ({"fill": "zero"}, "field 'fill': "),
-    ({"scalers": {"north": {"mean": [1.0]}}}, "missing field 'scalers.north.scale'"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"horizon": None}, "field 'horizon': "),
+        ({"lookback": 0}, "field 'lookback': Input should be greater than 0"),
+        ({"fill": "zero"}, "field 'fill': "),
+        ({"scalers": {"north": {"mean": [1.0]}}}, "missing field 'scalers.north.scale'"),
+    ],
+)
 def test_a_broken_field_is_one_line(tmp_path, change, expected):
     message = _one_line_error(_write(tmp_path, UNVERSIONED | change))
     assert f"packaged-model format version 1: {expected}" in message
@@ -109,10 +127,13 @@ def test_a_missing_field_is_one_line(tmp_path):
     assert "format version 1: missing field 'freq'" in _one_line_error(_write(tmp_path, state))
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("{not json", "not a packaged-model state (not JSON"),
-    ("[1, 2]", "not a packaged-model state (expected a JSON object, found list)"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{not json", "not a packaged-model state (not JSON"),
+        ("[1, 2]", "not a packaged-model state (expected a JSON object, found list)"),
+    ],
+)
 def test_a_file_that_is_no_state_is_one_line(tmp_path, text, expected):
     assert expected in _one_line_error(_write(tmp_path, text))
 

@@ -10,11 +10,17 @@ from pathlib import Path
 import pytest
 
 
-def run_forecast(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
+def run_forecast(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 180
+) -> subprocess.CompletedProcess:
     """Run the real `forecast` command line in a subprocess."""
     return subprocess.run(
         [sys.executable, "-m", "forecasting", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

@@ -20,12 +20,26 @@ HOUR = pd.Timedelta(hours=1)
 
 
 def _predict(served_model, data, output, *extra) -> int:
-    return main(["predict", "--model", served_model.champion, "--data", str(data), "--output", str(output),
-                 "--tracking-uri", served_model.tracking_uri, *extra])
+    return main(
+        [
+            "predict",
+            "--model",
+            served_model.champion,
+            "--data",
+            str(data),
+            "--output",
+            str(output),
+            "--tracking-uri",
+            served_model.tracking_uri,
+            *extra,
+        ]
+    )
 
 
 def _client(served_model) -> mlflow.MlflowClient:
-    return mlflow.MlflowClient(tracking_uri=served_model.tracking_uri, registry_uri=served_model.tracking_uri)
+    return mlflow.MlflowClient(
+        tracking_uri=served_model.tracking_uri, registry_uri=served_model.tracking_uri
+    )
 
 
 def _batch_run_writing(served_model, output: Path):
@@ -53,14 +67,19 @@ def test_predict_writes_next_steps_lineage_and_a_run(served_model, tmp_path, cap
         part = forecast[forecast["unique_id"] == uid]
         assert list(part["ds"]) == [last + k * HOUR for k in range(1, 7)]
         assert part["y_hat"].notna().all()
-    assert sorted(p.name for p in output.parent.iterdir()) == ["forecast.csv", "forecast.csv.lineage.json"]
+    assert sorted(p.name for p in output.parent.iterdir()) == [
+        "forecast.csv",
+        "forecast.csv.lineage.json",
+    ]
 
     champion = _client(served_model).get_model_version_by_alias(served_model.name, "champion")
     lineage = json.loads((tmp_path / "out" / "forecast.csv.lineage.json").read_text())
     assert lineage["model_name"] == served_model.name
     assert lineage["model_version"] == str(champion.version)
     assert lineage["model_run_id"] == champion.run_id
-    assert set(forecast["forecaster"]) == {champion.tags["model_family"]}  # no series left to the baseline
+    assert set(forecast["forecaster"]) == {
+        champion.tags["model_family"]
+    }  # no series left to the baseline
     assert lineage["series_by_fallback"] == 0 and lineage["fallback"] in ("naive", "seasonal_naive")
     assert lineage["model_alias"] == "champion"
     assert lineage["input_sha256"] == _sha256(served_model.data_csv)
@@ -99,14 +118,22 @@ def test_as_of_cuts_the_history_and_a_rerun_gives_the_same_bytes(served_model, t
 
 def test_series_the_model_never_saw_are_forecast(served_model, synthetic_panel, tmp_path):
     data = tmp_path / "new.parquet"
-    synthetic_panel(["store-7", "store-8", "store-9"], 40, start="2024-03-01").to_parquet(data, index=False)
-    result = predict_batch(served_model.champion, data, tmp_path / "new-forecast.csv",
-                           tracking_uri=served_model.tracking_uri)
+    synthetic_panel(["store-7", "store-8", "store-9"], 40, start="2024-03-01").to_parquet(
+        data, index=False
+    )
+    result = predict_batch(
+        served_model.champion,
+        data,
+        tmp_path / "new-forecast.csv",
+        tracking_uri=served_model.tracking_uri,
+    )
     assert sorted(result.forecast["unique_id"].unique()) == ["store-7", "store-8", "store-9"]
     assert result.rows == 18 and result.forecast["y_hat"].notna().all()
 
 
-def test_an_unseen_series_at_another_level_is_scaled_by_its_own_history(served_model, synthetic_panel, tmp_path):
+def test_an_unseen_series_at_another_level_is_scaled_by_its_own_history(
+    served_model, synthetic_panel, tmp_path
+):
     """README: "a new series is scaled by its own history". Then a series the model never saw,
     and the same series times 1,000 plus 50,000 (far above the trained levels of 100 and 200),
     are the same input to the network, so their forecasts are that same affine map of each other
@@ -124,7 +151,9 @@ def test_an_unseen_series_at_another_level_is_scaled_by_its_own_history(served_m
     np.testing.assert_allclose(y_large, y_small * 1000.0 + 50_000.0, rtol=1e-6)
     recent = large["y"].tail(24)
     margin = recent.max() - recent.min()
-    assert (recent.min() - margin < y_large).all() and (y_large < recent.max() + margin).all(), y_large
+    assert (recent.min() - margin < y_large).all() and (y_large < recent.max() + margin).all(), (
+        y_large
+    )
 
 
 def _bad_inputs(served_model, synthetic_panel, folder: Path) -> dict[str, tuple[list[str], str]]:
@@ -141,33 +170,77 @@ def _bad_inputs(served_model, synthetic_panel, folder: Path) -> dict[str, tuple[
     frame.assign(ds=frame["ds"].dt.strftime("%Y-%m-%dT%H:%M:%S+01:00")).to_csv(aware, index=False)
     data = str(served_model.data_csv)
     return {
-        "time-zone aware": (["--data", str(aware)], "time-zone aware timestamps (UTC+01:00) are not accepted"),
-        "missing column": (["--data", str(no_target)], "missing target column 'y' that the model was trained with"),
-        "unknown model URI": (["--data", data, "--model", f"models:/{served_model.name}@retired"],
-                              f"registered model '{served_model.name}' has no alias 'retired'"),
-        "unregistered model": (["--data", data, "--model", "models:/nobody/3"], "no registered model named 'nobody'"),
+        "time-zone aware": (
+            ["--data", str(aware)],
+            "time-zone aware timestamps (UTC+01:00) are not accepted",
+        ),
+        "missing column": (
+            ["--data", str(no_target)],
+            "missing target column 'y' that the model was trained with",
+        ),
+        "unknown model URI": (
+            ["--data", data, "--model", f"models:/{served_model.name}@retired"],
+            f"registered model '{served_model.name}' has no alias 'retired'",
+        ),
+        "unregistered model": (
+            ["--data", data, "--model", "models:/nobody/3"],
+            "no registered model named 'nobody'",
+        ),
         "unreadable file": (["--data", str(corrupt)], "cannot read PARQUET file"),
         "missing file": (["--data", str(folder / "absent.csv")], "file not found"),
-        "other frequency": (["--data", str(daily)], "the data are at frequency 'D', the model was trained at 'h'"),
-        "history after as-of": (["--data", data, "--as-of", "2023-06-01"], "no rows at or before --as-of"),
+        "other frequency": (
+            ["--data", str(daily)],
+            "the data are at frequency 'D', the model was trained at 'h'",
+        ),
+        "history after as-of": (
+            ["--data", data, "--as-of", "2023-06-01"],
+            "no rows at or before --as-of",
+        ),
     }
 
 
 # A series with less history than the lookback is not bad input: the model's fallback baseline
 # forecasts it (tests/experiments/test_left_out_series.py).
-@pytest.mark.parametrize("case", ["time-zone aware", "missing column", "unknown model URI", "unregistered model",
-                                  "unreadable file", "missing file", "other frequency", "history after as-of"])
-def test_bad_input_is_one_line_exit_2_and_nothing_written(served_model, synthetic_panel, tmp_path, capsys, case):
+@pytest.mark.parametrize(
+    "case",
+    [
+        "time-zone aware",
+        "missing column",
+        "unknown model URI",
+        "unregistered model",
+        "unreadable file",
+        "missing file",
+        "other frequency",
+        "history after as-of",
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_nothing_written(
+    served_model, synthetic_panel, tmp_path, capsys, case
+):
     args, expected = _bad_inputs(served_model, synthetic_panel, tmp_path)[case]
     output = tmp_path / "out" / "forecast.parquet"
     model = [] if "--model" in args else ["--model", served_model.champion]
-    code = main(["predict", *model, *args, "--output", str(output), "--tracking-uri", served_model.tracking_uri])
+    code = main(
+        [
+            "predict",
+            *model,
+            *args,
+            "--output",
+            str(output),
+            "--tracking-uri",
+            served_model.tracking_uri,
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
-    assert err.strip().splitlines() == [err.strip()] and err.startswith("error: ") and expected in err
+    assert (
+        err.strip().splitlines() == [err.strip()] and err.startswith("error: ") and expected in err
+    )
     assert not (tmp_path / "out").exists()  # not even the folder
 
-    run = _batch_run_writing(served_model, output)  # the attempt is on record, FAILED with its reason
+    run = _batch_run_writing(
+        served_model, output
+    )  # the attempt is on record, FAILED with its reason
     assert run.info.status == "FAILED"
     assert expected in run.data.tags["failure_reason"]
 
@@ -176,11 +249,23 @@ def test_bad_input_in_a_real_process(served_model, forecast_cli, tmp_path):
     no_target = tmp_path / "no-target.csv"
     served_model.frame.drop(columns=["y"]).to_csv(no_target, index=False)
     output = tmp_path / "forecast.csv"
-    proc = forecast_cli(["predict", "--model", served_model.champion, "--data", str(no_target),
-                         "--output", str(output)], served_model.env(), tmp_path)
+    proc = forecast_cli(
+        [
+            "predict",
+            "--model",
+            served_model.champion,
+            "--data",
+            str(no_target),
+            "--output",
+            str(output),
+        ],
+        served_model.env(),
+        tmp_path,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        f"error: {no_target}: missing target column 'y' that the model was trained with (found: unique_id, ds)"]
+        f"error: {no_target}: missing target column 'y' that the model was trained with (found: unique_id, ds)"
+    ]
     assert not output.exists() and not Path(f"{output}.lineage.json").exists()
 
 
@@ -189,7 +274,11 @@ def test_an_output_path_that_cannot_be_written_is_one_line(served_model, tmp_pat
     blocked.mkdir()  # a folder where the file should go
     assert _predict(served_model, served_model.data_csv, blocked) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "cannot write the forecast" in err and len(err.splitlines()) == 1
+    assert (
+        err.startswith("error: ")
+        and "cannot write the forecast" in err
+        and len(err.splitlines()) == 1
+    )
     assert blocked.is_dir() and list(blocked.iterdir()) == []
 
 

@@ -18,13 +18,34 @@ from forecasting.serving.batch import predict_batch
 
 @pytest.mark.slow
 def test_mlflow_models_predict_gives_the_same_forecasts(served_model, tmp_path):
-    ours = predict_batch(served_model.champion, served_model.data_csv, tmp_path / "ours.csv",
-                         tracking_uri=served_model.tracking_uri).forecast
+    ours = predict_batch(
+        served_model.champion,
+        served_model.data_csv,
+        tmp_path / "ours.csv",
+        tracking_uri=served_model.tracking_uri,
+    ).forecast
     mlflow_cli = Path(sys.executable).with_name("mlflow")
     proc = subprocess.run(
-        [str(mlflow_cli), "models", "predict", "-m", served_model.champion, "-i", str(served_model.data_csv),
-         "-t", "csv", "--env-manager", "local", "-o", str(tmp_path / "theirs.json")],
-        env=served_model.env(), capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        [
+            str(mlflow_cli),
+            "models",
+            "predict",
+            "-m",
+            served_model.champion,
+            "-i",
+            str(served_model.data_csv),
+            "-t",
+            "csv",
+            "--env-manager",
+            "local",
+            "-o",
+            str(tmp_path / "theirs.json"),
+        ],
+        env=served_model.env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     theirs = pd.DataFrame(json.loads((tmp_path / "theirs.json").read_text())["predictions"])
@@ -39,19 +60,39 @@ def test_mlflow_models_predict_gives_the_same_forecasts(served_model, tmp_path):
 
 
 @pytest.mark.slow
-def test_spark_engine_writes_the_same_file_as_the_local_engine(served_model, synthetic_panel, tmp_path, monkeypatch):
-    monkeypatch.delenv("PYSPARK_PYTHON", raising=False)  # the engine must point Spark at this interpreter
+def test_spark_engine_writes_the_same_file_as_the_local_engine(
+    served_model, synthetic_panel, tmp_path, monkeypatch
+):
+    monkeypatch.delenv(
+        "PYSPARK_PYTHON", raising=False
+    )  # the engine must point Spark at this interpreter
     # Trained series and series the model never saw, cut at an as-of time: five Spark groups.
-    frame = pd.concat([served_model.frame, synthetic_panel(["new-a", "new-b", "new-c"], 60, start="2024-01-21")])
+    frame = pd.concat(
+        [served_model.frame, synthetic_panel(["new-a", "new-b", "new-c"], 60, start="2024-01-21")]
+    )
     data = tmp_path / "history.parquet"
     frame.to_parquet(data, index=False)
     as_of = "2024-01-24 12:00"
 
-    local = predict_batch(served_model.champion, data, tmp_path / "local.parquet", as_of=as_of,
-                          tracking_uri=served_model.tracking_uri)
-    spark = predict_batch(served_model.champion, data, tmp_path / "spark.parquet", as_of=as_of, engine="spark",
-                          tracking_uri=served_model.tracking_uri)
+    local = predict_batch(
+        served_model.champion,
+        data,
+        tmp_path / "local.parquet",
+        as_of=as_of,
+        tracking_uri=served_model.tracking_uri,
+    )
+    spark = predict_batch(
+        served_model.champion,
+        data,
+        tmp_path / "spark.parquet",
+        as_of=as_of,
+        engine="spark",
+        tracking_uri=served_model.tracking_uri,
+    )
     assert os.environ["PYSPARK_PYTHON"] == sys.executable
     assert sorted(spark.forecast["unique_id"].unique()) == ["new-a", "new-b", "new-c", "s0", "s1"]
     assert (tmp_path / "spark.parquet").read_bytes() == (tmp_path / "local.parquet").read_bytes()
-    assert spark.lineage["engine"] == "spark" and spark.lineage["output_sha256"] == local.lineage["output_sha256"]
+    assert (
+        spark.lineage["engine"] == "spark"
+        and spark.lineage["output_sha256"] == local.lineage["output_sha256"]
+    )

@@ -40,8 +40,9 @@ def _temporaries(path: Path) -> list[Path]:
 
 def _kill_mid_write(path: Path, rows: int = 3_000_000) -> Path:
     """Start the writer, SIGKILL it once its temporary file has data; return that temporary."""
-    child = subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(rows)],
-                             stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path), str(rows)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert child.stdout.readline().strip() == "ready"
         deadline = time.monotonic() + 60
@@ -81,17 +82,21 @@ def test_sigkill_mid_write_leaves_nothing_at_the_output_path(tmp_path):
 
 @pytest.mark.parametrize("name", ["forecast.csv", "forecast.parquet"])
 def test_same_frame_same_bytes_and_a_faithful_round_trip(tmp_path, name):
-    frame = pd.DataFrame({
-        "unique_id": ["a", "a", "b"],
-        "ds": pd.to_datetime(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 00:00"]),
-        "y_hat": [0.1, 1 / 3, np.pi],
-    })
+    frame = pd.DataFrame(
+        {
+            "unique_id": ["a", "a", "b"],
+            "ds": pd.to_datetime(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 00:00"]),
+            "y_hat": [0.1, 1 / 3, np.pi],
+        }
+    )
     first, second = tmp_path / "one" / name, tmp_path / "two" / name
     write_frame(frame, first)
     time.sleep(1.1)  # nothing time-dependent may go into the file
     write_frame(frame, second)
     assert first.read_bytes() == second.read_bytes()
-    back = pd.read_csv(first, parse_dates=["ds"]) if name.endswith(".csv") else pd.read_parquet(first)
+    back = (
+        pd.read_csv(first, parse_dates=["ds"]) if name.endswith(".csv") else pd.read_parquet(first)
+    )
     pd.testing.assert_frame_equal(back, frame)
     assert oct(first.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
 

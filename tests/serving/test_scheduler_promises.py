@@ -27,15 +27,47 @@ EVERY_SECOND = "* * * * * *"
 
 
 def _add(served_model, state: Path, name: str, data: Path, output: str) -> None:
-    assert main(["schedule", "add", name, "--cron", EVERY_SECOND, "--model", served_model.champion,
-                 "--data", str(data), "--output", output, "--tracking-uri", served_model.tracking_uri,
-                 "--state-dir", str(state)]) == 0
+    assert (
+        main(
+            [
+                "schedule",
+                "add",
+                name,
+                "--cron",
+                EVERY_SECOND,
+                "--model",
+                served_model.champion,
+                "--data",
+                str(data),
+                "--output",
+                output,
+                "--tracking-uri",
+                served_model.tracking_uri,
+                "--state-dir",
+                str(state),
+            ]
+        )
+        == 0
+    )
 
 
 def _start_scheduler(served_model, state: Path, cwd: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "forecasting", "scheduler", "--state-dir", str(state), "--poll-seconds", "0.5"],
-        cwd=cwd, env=served_model.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "forecasting",
+            "scheduler",
+            "--state-dir",
+            str(state),
+            "--poll-seconds",
+            "0.5",
+        ],
+        cwd=cwd,
+        env=served_model.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -57,8 +89,13 @@ def _schedule_runs(served_model, names: list[str]) -> list:
     experiment = client.get_experiment_by_name(BATCH_EXPERIMENT)
     if experiment is None:
         return []
-    runs = [run for name in names
-            for run in client.search_runs([experiment.experiment_id], f"tags.schedule = '{name}'", max_results=1000)]
+    runs = [
+        run
+        for name in names
+        for run in client.search_runs(
+            [experiment.experiment_id], f"tags.schedule = '{name}'", max_results=1000
+        )
+    ]
     return sorted(runs, key=lambda r: r.info.start_time)
 
 
@@ -69,7 +106,9 @@ def _wait_for(condition, proc: subprocess.Popen, timeout: float, what: str, ever
         if found:
             return found
         if proc.poll() is not None:
-            pytest.fail(f"scheduler exited with {proc.returncode} while waiting for {what}: {proc.stderr.read()}")
+            pytest.fail(
+                f"scheduler exited with {proc.returncode} while waiting for {what}: {proc.stderr.read()}"
+            )
         time.sleep(every)
     proc.kill()
     pytest.fail(f"timed out waiting for {what}: {proc.communicate()[1][-3000:]}")
@@ -82,7 +121,13 @@ def test_schedules_never_overlap(served_model, tmp_path):
     state, out = tmp_path / "state", tmp_path / "forecasts"
     names = ["first", "second"]
     for name in names:
-        _add(served_model, state, name, served_model.data_csv, str(out / f"{name}-{{as_of:%H%M%S}}.csv"))
+        _add(
+            served_model,
+            state,
+            name,
+            served_model.data_csv,
+            str(out / f"{name}-{{as_of:%H%M%S}}.csv"),
+        )
 
     proc = _start_scheduler(served_model, state, tmp_path)
 
@@ -96,10 +141,14 @@ def test_schedules_never_overlap(served_model, tmp_path):
     assert code == 0, err
 
     runs = _schedule_runs(served_model, names)
-    assert all(r.info.status == "FINISHED" for r in runs), [(r.data.tags["schedule"], r.info.status) for r in runs]
+    assert all(r.info.status == "FINISHED" for r in runs), [
+        (r.data.tags["schedule"], r.info.status) for r in runs
+    ]
     spans = [(r.info.start_time, r.info.end_time, r.data.tags["schedule"]) for r in runs]
     for (_, previous_end, previous), (start, _, name) in zip(spans, spans[1:], strict=False):
-        assert start >= previous_end, f"a run of {name!r} started before the run of {previous!r} ended"
+        assert start >= previous_end, (
+            f"a run of {name!r} started before the run of {previous!r} ended"
+        )
 
 
 def test_sigterm_lets_a_running_prediction_finish(served_model, synthetic_panel, tmp_path, capsys):
@@ -109,13 +158,18 @@ def test_sigterm_lets_a_running_prediction_finish(served_model, synthetic_panel,
     state = tmp_path / "state"
     data = tmp_path / "many-series.csv"
     # 200 series: a run takes seconds, so the signal lands in the middle of one.
-    synthetic_panel([f"store-{i}" for i in range(200)], 48, start="2024-03-01").to_csv(data, index=False)
+    synthetic_panel([f"store-{i}" for i in range(200)], 48, start="2024-03-01").to_csv(
+        data, index=False
+    )
     _add(served_model, state, "busy", data, str(tmp_path / "forecasts" / "{as_of:%H%M%S}.parquet"))
 
     proc = _start_scheduler(served_model, state, tmp_path)
     running = _wait_for(
         lambda: [r for r in _schedule_runs(served_model, ["busy"]) if r.info.status == "RUNNING"],
-        proc, 180, "a running prediction", every=0.1,
+        proc,
+        180,
+        "a running prediction",
+        every=0.1,
     )[0]
     signalled_ms = time.time() * 1000
     code, err = _stop(proc)
@@ -123,7 +177,9 @@ def test_sigterm_lets_a_running_prediction_finish(served_model, synthetic_panel,
 
     run = mlflow.MlflowClient(tracking_uri=served_model.tracking_uri).get_run(running.info.run_id)
     assert run.info.status == "FINISHED", run.data.tags.get("failure_reason")
-    assert run.info.end_time > signalled_ms, "the prediction had already ended when SIGTERM was sent"
+    assert run.info.end_time > signalled_ms, (
+        "the prediction had already ended when SIGTERM was sent"
+    )
     output = Path(run.data.tags["lineage.output_path"])
     assert hashlib.sha256(output.read_bytes()).hexdigest() == run.data.tags["lineage.output_sha256"]
     forecast = pd.read_parquet(output)

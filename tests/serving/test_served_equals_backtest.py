@@ -60,12 +60,15 @@ class Trained:
 def trained(tmp_path_factory, synthetic_panel, run_tiny_comparison) -> Trained:
     frame = synthetic_panel(["s0", "s1"], 400, seed=5)
     rng = np.random.default_rng(11)
-    frame["promo"] = 50.0 + 10.0 * rng.normal(size=len(frame))  # a covariate at its own level and scale
+    frame["promo"] = 50.0 + 10.0 * rng.normal(
+        size=len(frame)
+    )  # a covariate at its own level and scale
     # No skip connection: with the seasonal skip a one-epoch model's forecast is nearly the
     # seasonal naive one, which no scaler or covariate affects; without it, fitting the scalers
     # on the served history instead of the packaged ones moves the forecast by ~1e-3 relative.
-    ran = run_tiny_comparison(tmp_path_factory.mktemp(NAME), frame, NAME, NAME, LOOKBACK, HORIZON,
-                              skip="none")
+    ran = run_tiny_comparison(
+        tmp_path_factory.mktemp(NAME), frame, NAME, NAME, LOOKBACK, HORIZON, skip="none"
+    )
     _, windowed = prepare(ran.config)  # the same (deterministic) windows the comparison backtested
     assert windowed.covariates == ["promo"]
     return Trained(ran, windowed)
@@ -79,24 +82,37 @@ def _origins(trained: Trained) -> list[int]:
 
 def _served(trained: Trained, model_uri: str, origin: int, output: Path) -> pd.DataFrame:
     as_of = trained.windowed.series[0].times[origin]
-    result = predict_batch(model_uri, trained.comparison.data_csv, output, as_of=as_of.isoformat(),
-                           tracking_uri=trained.uri)
+    result = predict_batch(
+        model_uri,
+        trained.comparison.data_csv,
+        output,
+        as_of=as_of.isoformat(),
+        tracking_uri=trained.uri,
+    )
     return result.forecast
 
 
-def _assert_equals_backtest(trained: Trained, family: str, origin: int, forecast: pd.DataFrame) -> None:
+def _assert_equals_backtest(
+    trained: Trained, family: str, origin: int, forecast: pd.DataFrame
+) -> None:
     test = trained.windowed.splits["test"]
     times = trained.windowed.target_times(test)
     for index, uid in enumerate(trained.windowed.ids):
         (window,) = np.flatnonzero((test.series == index) & (test.origin == origin))
         got = forecast[forecast["unique_id"] == uid]
         assert list(got["ds"]) == list(pd.DatetimeIndex(times[window])), uid
-        np.testing.assert_allclose(got[Y_HAT].to_numpy(), trained.backtest(family)[window], rtol=RTOL,
-                                   err_msg=f"{family}, series {uid}, origin {origin}")
+        np.testing.assert_allclose(
+            got[Y_HAT].to_numpy(),
+            trained.backtest(family)[window],
+            rtol=RTOL,
+            err_msg=f"{family}, series {uid}, origin {origin}",
+        )
 
 
 @pytest.mark.parametrize("family", ["lstm", "gru"])
-def test_forecast_as_of_a_backtest_origin_is_that_windows_backtest_forecast(trained, family, tmp_path):
+def test_forecast_as_of_a_backtest_origin_is_that_windows_backtest_forecast(
+    trained, family, tmp_path
+):
     for origin in _origins(trained):
         forecast = _served(trained, trained.model_uri(family), origin, tmp_path / f"{origin}.csv")
         assert len(forecast) == len(trained.windowed.ids) * HORIZON
@@ -106,7 +122,9 @@ def test_forecast_as_of_a_backtest_origin_is_that_windows_backtest_forecast(trai
 def _downloaded(trained: Trained, family: str, folder: Path) -> Path:
     mlflow.set_tracking_uri(trained.uri)
     try:
-        path = mlflow.artifacts.download_artifacts(artifact_uri=trained.model_uri(family), dst_path=str(folder))
+        path = mlflow.artifacts.download_artifacts(
+            artifact_uri=trained.model_uri(family), dst_path=str(folder)
+        )
     finally:
         mlflow.set_tracking_uri(None)
     return Path(path)
@@ -138,8 +156,19 @@ def test_an_unknown_format_version_is_one_line_and_exit_2(trained, tmp_path, cap
     state_path = newer / "artifacts" / STATE_FILE
     state_path.write_text(json.dumps(json.loads(state_path.read_text()) | {"format_version": 99}))
     output = tmp_path / "out" / "forecast.csv"
-    code = main(["predict", "--model", str(newer), "--data", str(trained.comparison.data_csv),
-                 "--output", str(output), "--tracking-uri", trained.uri])
+    code = main(
+        [
+            "predict",
+            "--model",
+            str(newer),
+            "--data",
+            str(trained.comparison.data_csv),
+            "--output",
+            str(output),
+            "--tracking-uri",
+            trained.uri,
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert err.strip().splitlines() == [err.strip()], err

@@ -30,7 +30,10 @@ def _get(url: str) -> dict:
 
 def _post(url: str, body: dict) -> dict:
     request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200
@@ -62,8 +65,10 @@ def test_server_serves_the_comparison_and_stops_completely(comparison, tmp_path)
         except (RuntimeError, TimeoutError) as exc:
             pytest.fail(f"{exc}\n{log_path.read_text()[-3000:]}")
 
-        runs = _post(f"{url}/api/2.0/mlflow/runs/search",
-                     {"experiment_ids": [result.experiment_id], "max_results": 100})["runs"]
+        runs = _post(
+            f"{url}/api/2.0/mlflow/runs/search",
+            {"experiment_ids": [result.experiment_id], "max_results": 100},
+        )["runs"]
         by_id = {r["info"]["run_id"]: r for r in runs}
         assert set(by_id) == {result.parent_run_id, *result.run_ids}
         assert {r["info"]["status"] for r in runs} == {"FINISHED"}
@@ -78,7 +83,9 @@ def test_server_serves_the_comparison_and_stops_completely(comparison, tmp_path)
         assert "champion" in version.get("aliases", ["champion"])
     finally:
         stop_server(proc)
-        if _group_alive(pgid):  # do not leave a stray server behind even if the assertion below fails
+        if _group_alive(
+            pgid
+        ):  # do not leave a stray server behind even if the assertion below fails
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pgid, signal.SIGKILL)
             stopped_cleanly = False

@@ -12,7 +12,9 @@ from forecasting.tracking.model_ref import fetch_model, resolve_model
 
 @pytest.fixture(scope="module")
 def registry(served_model):
-    client = mlflow.MlflowClient(tracking_uri=served_model.tracking_uri, registry_uri=served_model.tracking_uri)
+    client = mlflow.MlflowClient(
+        tracking_uri=served_model.tracking_uri, registry_uri=served_model.tracking_uri
+    )
     champion = client.get_model_version_by_alias(served_model.name, "champion")
     challenger = client.get_model_version_by_alias(served_model.name, "challenger")
     return client, champion, challenger
@@ -22,14 +24,24 @@ def test_alias_resolves_to_a_pinned_version(served_model, registry):
     _, champion, _ = registry
     ref = resolve_model(served_model.champion, served_model.tracking_uri)
     assert (ref.name, ref.version, ref.run_id, ref.alias) == (
-        served_model.name, str(champion.version), champion.run_id, "champion")
+        served_model.name,
+        str(champion.version),
+        champion.run_id,
+        "champion",
+    )
     assert ref.load_uri == f"models:/{served_model.name}/{champion.version}"
 
 
 def test_version_and_latest(served_model, registry):
     _, champion, challenger = registry
-    ref = resolve_model(f"models:/{served_model.name}/{challenger.version}", served_model.tracking_uri)
-    assert (ref.version, ref.run_id, ref.alias) == (str(challenger.version), challenger.run_id, "challenger")
+    ref = resolve_model(
+        f"models:/{served_model.name}/{challenger.version}", served_model.tracking_uri
+    )
+    assert (ref.version, ref.run_id, ref.alias) == (
+        str(challenger.version),
+        challenger.run_id,
+        "challenger",
+    )
     latest = resolve_model(f"models:/{served_model.name}/latest", served_model.tracking_uri)
     assert latest.version == str(max(int(champion.version), int(challenger.version)))
 
@@ -37,14 +49,20 @@ def test_version_and_latest(served_model, registry):
 def test_run_uri_and_logged_model_id_find_the_registered_version(served_model, registry):
     _, champion, _ = registry
     ref = resolve_model(f"runs:/{champion.run_id}/forecaster", served_model.tracking_uri)
-    assert (ref.run_id, ref.name, ref.version) == (champion.run_id, served_model.name, str(champion.version))
+    assert (ref.run_id, ref.name, ref.version) == (
+        champion.run_id,
+        served_model.name,
+        str(champion.version),
+    )
     by_id = resolve_model(champion.source, served_model.tracking_uri)  # models:/m-<id>
     assert champion.source.startswith("models:/m-")
     assert (by_id.run_id, by_id.version) == (champion.run_id, str(champion.version))
 
 
 def test_local_folder_and_its_metadata(served_model, tmp_path, monkeypatch):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", served_model.tracking_uri)  # fetch_model downloads from it
+    monkeypatch.setenv(
+        "MLFLOW_TRACKING_URI", served_model.tracking_uri
+    )  # fetch_model downloads from it
     ref = resolve_model(served_model.champion, served_model.tracking_uri)
     folder = fetch_model(ref, tmp_path / "model")
     local = resolve_model(str(folder))
@@ -54,18 +72,21 @@ def test_local_folder_and_its_metadata(served_model, tmp_path, monkeypatch):
     assert state.columns.id == "unique_id" and state.covariates == ()
 
 
-@pytest.mark.parametrize(("uri", "expected"), [
-    ("models:/tiny-forecaster@nope", "has no alias 'nope' (aliases: @challenger"),
-    ("models:/tiny-forecaster/99", "has no version 99 (versions: 1, 2)"),
-    ("models:/no-such-model@champion", "no registered model named 'no-such-model'"),
-    ("models:/no-such-model/1", "no registered model named 'no-such-model'"),
-    ("models:/tiny-forecaster", "expected models:/NAME@ALIAS or models:/NAME/VERSION"),
-    ("runs:/0123456789abcdef/forecaster", "no run '0123456789abcdef'"),
-    ("runs:/only-an-id", "expected runs:/RUN_ID/PATH"),
-    ("s3://bucket/model", "unsupported scheme"),
-    ("/no/such/model/folder", "no such model folder"),
-    ("", "model URI is empty"),
-])
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("models:/tiny-forecaster@nope", "has no alias 'nope' (aliases: @challenger"),
+        ("models:/tiny-forecaster/99", "has no version 99 (versions: 1, 2)"),
+        ("models:/no-such-model@champion", "no registered model named 'no-such-model'"),
+        ("models:/no-such-model/1", "no registered model named 'no-such-model'"),
+        ("models:/tiny-forecaster", "expected models:/NAME@ALIAS or models:/NAME/VERSION"),
+        ("runs:/0123456789abcdef/forecaster", "no run '0123456789abcdef'"),
+        ("runs:/only-an-id", "expected runs:/RUN_ID/PATH"),
+        ("s3://bucket/model", "unsupported scheme"),
+        ("/no/such/model/folder", "no such model folder"),
+        ("", "model URI is empty"),
+    ],
+)
 def test_unknown_uris_are_one_clear_line(served_model, uri, expected):
     with pytest.raises(InputError) as err:
         resolve_model(uri, served_model.tracking_uri)

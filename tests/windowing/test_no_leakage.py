@@ -35,8 +35,11 @@ def make_frame(lengths: list[int], covariates: int, seed: int) -> pd.DataFrame:
     for i, n in enumerate(lengths):
         start = pd.Timestamp("2024-01-01") + pd.Timedelta(hours=int(rng.integers(0, 50)))
         part = pd.DataFrame(
-            {"unique_id": f"s{i}", "ds": pd.date_range(start, periods=n, freq="h"),
-             "y": rng.normal(10.0 * (i + 1), 1.0 + i, n)}
+            {
+                "unique_id": f"s{i}",
+                "ds": pd.date_range(start, periods=n, freq="h"),
+                "y": rng.normal(10.0 * (i + 1), 1.0 + i, n),
+            }
         )
         for c in range(covariates):
             part[f"x{c}"] = rng.normal(0.0, 3.0, n)
@@ -45,8 +48,11 @@ def make_frame(lengths: list[int], covariates: int, seed: int) -> pd.DataFrame:
 
 
 def brute_count(length, lookback, horizon, first_target, end_target, stride) -> int:
-    valid = [o for o in range(lookback - 1, length)
-             if first_target <= o + 1 and o + horizon < min(end_target, length)]
+    valid = [
+        o
+        for o in range(lookback - 1, length)
+        if first_target <= o + 1 and o + horizon < min(end_target, length)
+    ]
     return len(valid[::stride])
 
 
@@ -66,8 +72,12 @@ def test_no_leakage(problem):
         train_times = pd.DatetimeIndex(own["ds"])[: split.train_end]
 
         # (b) the scaler saw exactly the training part: its mean / std (ddof 0) are the part's.
-        np.testing.assert_allclose(arr.scaler.mean_, values[: split.train_end].mean(axis=0), rtol=1e-10)
-        np.testing.assert_allclose(arr.scaler.scale_, values[: split.train_end].std(axis=0), rtol=1e-10)
+        np.testing.assert_allclose(
+            arr.scaler.mean_, values[: split.train_end].mean(axis=0), rtol=1e-10
+        )
+        np.testing.assert_allclose(
+            arr.scaler.scale_, values[: split.train_end].std(axis=0), rtol=1e-10
+        )
 
         for name in ("val", "test"):
             w = wd.splits[name]
@@ -82,9 +92,13 @@ def test_no_leakage(problem):
         assert (train.origin[train.series == i] + H < split.train_end).all()
 
         # (d) counts per split follow the arithmetic.
-        count = {name: int((wd.splits[name].series == i).sum()) for name in ("train", "val", "test")}
+        count = {
+            name: int((wd.splits[name].series == i).sum()) for name in ("train", "val", "test")
+        }
         assert count["train"] == brute_count(split.length, L, H, 0, split.train_end, spec.stride)
-        assert count["val"] == brute_count(split.length, L, H, split.train_end, split.val_end, spec.stride)
+        assert count["val"] == brute_count(
+            split.length, L, H, split.train_end, split.val_end, spec.stride
+        )
         assert count["test"] == sum(
             brute_count(split.length, L, H, *split.fold_bounds(k), spec.step_backtest)
             for k in range(spec.n_folds)
@@ -109,7 +123,9 @@ def test_no_leakage(problem):
         changed.loc[idx, value_cols] = rng.normal(1e3, 1e2, (len(idx), len(value_cols)))
     wd2 = make_windows(load_series(changed, name="hyp"), spec)
     for field in ("past", "future", "target", "series", "origin"):
-        np.testing.assert_array_equal(getattr(wd2.splits["train"], field), getattr(wd.splits["train"], field))
+        np.testing.assert_array_equal(
+            getattr(wd2.splits["train"], field), getattr(wd.splits["train"], field)
+        )
     for a, b in zip(wd.series, wd2.series, strict=True):
         np.testing.assert_array_equal(a.scaler.mean_, b.scaler.mean_)
         np.testing.assert_array_equal(a.scaler.scale_, b.scaler.scale_)

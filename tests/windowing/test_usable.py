@@ -19,9 +19,16 @@ NEED = min_length(SPEC)
 
 
 def panel(lengths: dict[str, int]):
-    parts = [pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=n, freq="h"),
-                           "y": 10.0 * (i + 1) + np.sin(np.arange(n) / 3.0)})
-             for i, (uid, n) in enumerate(lengths.items())]
+    parts = [
+        pd.DataFrame(
+            {
+                "unique_id": uid,
+                "ds": pd.date_range("2024-01-01", periods=n, freq="h"),
+                "y": 10.0 * (i + 1) + np.sin(np.arange(n) / 3.0),
+            }
+        )
+        for i, (uid, n) in enumerate(lengths.items())
+    ]
     return load_series(pd.concat(parts, ignore_index=True), name="panel")
 
 
@@ -36,17 +43,28 @@ def test_short_series_up_to_half_of_the_panel_are_left_out_with_one_warning(capl
     with caplog.at_level(logging.WARNING):
         usable, left = partition(data, SPEC)
     reason = f"fewer than the {NEED} that lookback 12, horizon 4, validation and backtest need"
-    assert left == [LeftOut("short", NEED - 1, f"{NEED - 1} points, {reason}"), LeftOut("tiny", 8, f"8 points, {reason}")]
+    assert left == [
+        LeftOut("short", NEED - 1, f"{NEED - 1} points, {reason}"),
+        LeftOut("tiny", 8, f"8 points, {reason}"),
+    ]
     assert usable.ids == ["a", "b"]
     assert usable.frame.index.tolist() == list(range(len(usable.frame)))
-    pd.testing.assert_frame_equal(usable.frame, data.frame[data.frame["unique_id"].isin(["a", "b"])].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        usable.frame, data.frame[data.frame["unique_id"].isin(["a", "b"])].reset_index(drop=True)
+    )
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert warnings == [f"panel: column 'y': 2 of 4 series left out of training (fewer than {NEED} points): "
-                        "'short', 'tiny'; the best baseline forecasts them"]
+    assert warnings == [
+        f"panel: column 'y': 2 of 4 series left out of training (fewer than {NEED} points): "
+        "'short', 'tiny'; the best baseline forecasts them"
+    ]
     assert make_windows(usable, SPEC).ids == ["a", "b"], "what is left windows without error"
     table = left_out_frame(left, "seasonal_naive")
-    assert table.to_dict("list") == {"series": ["short", "tiny"], "points": [NEED - 1, 8],
-                                     "reason": [x.reason for x in left], "forecaster": ["seasonal_naive"] * 2}
+    assert table.to_dict("list") == {
+        "series": ["short", "tiny"],
+        "points": [NEED - 1, 8],
+        "reason": [x.reason for x in left],
+        "forecaster": ["seasonal_naive"] * 2,
+    }
 
 
 def test_more_than_half_of_the_panel_short_is_refused():
@@ -63,7 +81,9 @@ def test_more_than_half_of_the_panel_short_is_refused():
 def test_strict_refuses_any_short_series():
     data = panel({"a": NEED, "b": NEED, "s": NEED - 1})
     assert [x.uid for x in partition(data, SPEC)[1]] == ["s"]
-    with pytest.raises(DataError, match=r"1 of 3 series have fewer than \d+ points .*--strict refuses any: 's'"):
+    with pytest.raises(
+        DataError, match=r"1 of 3 series have fewer than \d+ points .*--strict refuses any: 's'"
+    ):
         partition(data, SPEC, strict=True)
 
 
@@ -78,9 +98,16 @@ def test_a_long_list_of_ids_is_cut_short():
 
 def hourly_csv(write_csv, lengths: dict[str, int], gap_in: str | None = None):
     """An hourly file ``ts.csv`` (target ``load``); ``gap_in`` loses its third row (filled on load)."""
-    parts = [pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=n, freq="h"),
-                           "load": 5.0 * (i + 1) + np.cos(np.arange(n) / 4.0)})
-             for i, (uid, n) in enumerate(lengths.items())]
+    parts = [
+        pd.DataFrame(
+            {
+                "unique_id": uid,
+                "ds": pd.date_range("2024-01-01", periods=n, freq="h"),
+                "load": 5.0 * (i + 1) + np.cos(np.arange(n) / 4.0),
+            }
+        )
+        for i, (uid, n) in enumerate(lengths.items())
+    ]
     if gap_in is not None:
         k = list(lengths).index(gap_in)
         parts[k] = parts[k].drop(index=2)
@@ -88,25 +115,41 @@ def hourly_csv(write_csv, lengths: dict[str, int], gap_in: str | None = None):
 
 
 def test_one_short_series_of_four_is_left_out_and_the_rest_is_untouched(write_csv, caplog):
-    path = hourly_csv(write_csv, {"a": NEED + 5, "b": NEED, "c": NEED - 3, "d": NEED + 40}, gap_in="c")
+    path = hourly_csv(
+        write_csv, {"a": NEED + 5, "b": NEED, "c": NEED - 3, "d": NEED + 40}, gap_in="c"
+    )
     data = load_series(path, Columns(target="load"))
     assert data.filled == {"a": 0, "b": 0, "c": 1, "d": 0}
     with caplog.at_level(logging.WARNING):
         usable, left = partition(data, SPEC)
-    assert left == [LeftOut("c", NEED - 3, f"{NEED - 3} points, fewer than the {NEED} that lookback 12, "
-                            "horizon 4, validation and backtest need")]
+    assert left == [
+        LeftOut(
+            "c",
+            NEED - 3,
+            f"{NEED - 3} points, fewer than the {NEED} that lookback 12, "
+            "horizon 4, validation and backtest need",
+        )
+    ]
     assert usable.ids == ["a", "b", "d"]
     for uid in ("a", "b", "d"):
-        pd.testing.assert_frame_equal(usable.series(uid).reset_index(drop=True),
-                                      data.series(uid).reset_index(drop=True))
-    assert usable.filled == {"a": 0, "b": 0, "d": 0}, "the invented points of a left-out series leave with it"
+        pd.testing.assert_frame_equal(
+            usable.series(uid).reset_index(drop=True), data.series(uid).reset_index(drop=True)
+        )
+    assert usable.filled == {"a": 0, "b": 0, "d": 0}, (
+        "the invented points of a left-out series leave with it"
+    )
     assert (usable.columns, usable.freq, usable.source, usable.covariates) == (
-        data.columns, data.freq, data.source, data.covariates)
+        data.columns,
+        data.freq,
+        data.source,
+        data.covariates,
+    )
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1
     assert warnings[0].getMessage() == (
         f"{path}: column 'load': 1 of 4 series left out of training (fewer than {NEED} points): 'c'; "
-        "the best baseline forecasts them")
+        "the best baseline forecasts them"
+    )
 
 
 def test_three_short_series_of_four_are_refused_in_one_line(write_csv, caplog):
@@ -119,8 +162,11 @@ def test_three_short_series_of_four_are_refused_in_one_line(write_csv, caplog):
     assert message == (
         f"{path}: column 'load': 3 of 4 series have fewer than {NEED} points (lookback 12 + horizon 4 + "
         "validation and backtest), that is most of the panel: 'x', 'y', 'z'; shortest 'y' has 7 points "
-        "(shorten the lookback or the horizon)")
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], "refused, not also warned"
+        "(shorten the lookback or the horizon)"
+    )
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], (
+        "refused, not also warned"
+    )
 
 
 def test_strict_refuses_one_short_series_of_four(write_csv):
@@ -131,7 +177,8 @@ def test_strict_refuses_one_short_series_of_four(write_csv):
     assert str(err.value) == (
         f"{path}: column 'load': 1 of 4 series have fewer than {NEED} points (lookback 12 + horizon 4 + "
         f"validation and backtest), --strict refuses any: 'd'; shortest 'd' has {NEED - 1} points "
-        "(shorten the lookback or the horizon)")
+        "(shorten the lookback or the horizon)"
+    )
     assert partition(data, SPEC, strict=False)[0].ids == ["a", "b", "c"]
 
 

@@ -16,7 +16,8 @@ from forecasting.windowing.windows import complete, gather, origins_between
 def brute_origins(length, lookback, horizon, first_target, end_target, stride):
     """Every origin whose window fits the series and whose targets lie in [first, end), thinned by stride."""
     valid = [
-        o for o in range(length)
+        o
+        for o in range(length)
         if o - lookback + 1 >= 0 and o + 1 >= first_target and o + horizon < min(end_target, length)
     ]
     return valid[::stride]
@@ -87,7 +88,11 @@ def test_split_sizes_hand_computed(synthetic_panel):
     assert (split.train_end, split.val_end, split.cutoffs) == (234, 268, (268, 290, 312))
     # train origins 23..227, validation 233..261, test every 6th from each cutoff - 1:
     # folds 267,273,279 | 289,295,301 | 311,317,323,329.
-    assert {k: len(v) for k, v in wd.splits.items()} == {"train": 3 * 205, "val": 3 * 29, "test": 3 * 10}
+    assert {k: len(v) for k, v in wd.splits.items()} == {
+        "train": 3 * 205,
+        "val": 3 * 29,
+        "test": 3 * 10,
+    }
     test = wd.splits["test"]
     assert test.origin[:10].tolist() == [267, 273, 279, 289, 295, 301, 311, 317, 323, 329]
     assert test.fold[:10].tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 2]
@@ -126,8 +131,11 @@ def test_no_window_crosses_a_series_boundary(panel):
                 past_x = w.past[r, :, 1] * scaler.scale_[1] + scaler.mean_[1]
                 np.testing.assert_allclose(past_y, y[o - L + 1 : o + 1], rtol=1e-5, err_msg=name)
                 np.testing.assert_allclose(past_x, x[o - L + 1 : o + 1], rtol=1e-5, atol=1e-5)
-                np.testing.assert_allclose(wd.inverse(w.target[r : r + 1], w.series[r : r + 1])[0],
-                                           y[o + 1 : o + H + 1], rtol=1e-5)
+                np.testing.assert_allclose(
+                    wd.inverse(w.target[r : r + 1], w.series[r : r + 1])[0],
+                    y[o + 1 : o + H + 1],
+                    rtol=1e-5,
+                )
             # Levels are 100, 200, 300: a value from a neighbouring series would be far off.
             level = 100.0 * (int(uid[1:]) + 1)
             assert np.all(np.abs(wd.history(w)[rows] - level) < 20)
@@ -159,9 +167,13 @@ def test_shapes_and_feature_layout(panel):
         assert w.future.shape == (len(w), 6, K)
         assert w.target.shape == (len(w), 6)
         assert w.past.dtype == w.future.dtype == w.target.dtype == np.float32
-        for i, arr in enumerate(wd.series):  # past = [scaled y, scaled x0, calendar of the same steps]
+        for i, arr in enumerate(
+            wd.series
+        ):  # past = [scaled y, scaled x0, calendar of the same steps]
             rows = w.series == i
-            np.testing.assert_array_equal(w.past[rows][:, :, 2:], gather(arr.calendar, w.origin[rows], 24, 0))
+            np.testing.assert_array_equal(
+                w.past[rows][:, :, 2:], gather(arr.calendar, w.origin[rows], 24, 0)
+            )
     # The fold marks only test windows.
     assert set(wd.splits["train"].fold) == {-1} and set(wd.splits["val"].fold) == {-1}
     assert set(wd.splits["test"].fold) == {0, 1, 2}

@@ -20,7 +20,9 @@ def parse_timezone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"--timezone {name!r}: unknown time zone (examples: UTC, Europe/Berlin)") from None
+        raise InputError(
+            f"--timezone {name!r}: unknown time zone (examples: UTC, Europe/Berlin)"
+        ) from None
 
 
 def _weekday_number(text: str, expr: str) -> int:
@@ -40,7 +42,9 @@ def crontab_weekdays(field: str, expr: str = "") -> str:
     for part in field.split(","):
         body, _, step_text = part.partition("/")
         if step_text and not (step_text.isdigit() and int(step_text) > 0):
-            raise InputError(f"--cron {expr!r}: weekday step {step_text!r} is not a positive integer")
+            raise InputError(
+                f"--cron {expr!r}: weekday step {step_text!r} is not a positive integer"
+            )
         step = int(step_text) if step_text else 1
         if body == "*":
             low, high = 0, 6
@@ -77,8 +81,15 @@ def parse_cron(expr: str, timezone: str | None = None):
         )
     second, minute, hour, day, month, weekday = fields
     try:
-        trigger = CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
-                              day_of_week=crontab_weekdays(weekday, expr), timezone=tz)
+        trigger = CronTrigger(
+            second=second,
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=crontab_weekdays(weekday, expr),
+            timezone=tz,
+        )
     except ValueError as exc:
         raise InputError(f"--cron {expr!r}: {exc}") from None
     if trigger.get_next_fire_time(None, datetime.now(tz)) is None:

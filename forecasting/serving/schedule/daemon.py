@@ -93,13 +93,25 @@ def _listener(history: RunHistory):
 
     def on_event(event) -> None:
         if event.code == EVENT_JOB_MISSED:
-            log.warning("schedule %r: run due at %s missed (later than its misfire grace time)",
-                        event.job_id, event.scheduled_run_time)
-            history.record(event.job_id, "missed", event.scheduled_run_time, "started later than the grace time")
+            log.warning(
+                "schedule %r: run due at %s missed (later than its misfire grace time)",
+                event.job_id,
+                event.scheduled_run_time,
+            )
+            history.record(
+                event.job_id,
+                "missed",
+                event.scheduled_run_time,
+                "started later than the grace time",
+            )
         elif event.code == EVENT_JOB_MAX_INSTANCES:
             log.warning("schedule %r: previous run still going, this run is skipped", event.job_id)
         elif event.code == EVENT_JOB_ERROR:
-            log.error("schedule %r: job raised %s", event.job_id, first_line(event.exception, with_type=True))
+            log.error(
+                "schedule %r: job raised %s",
+                event.job_id,
+                first_line(event.exception, with_type=True),
+            )
 
     return on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES
 
@@ -133,8 +145,13 @@ def serve(
         scheduler.add_listener(*_listener(history))
         scheduler.start()
         jobs = scheduler.get_jobs()
-        log.info("scheduler started on %s (pid %d) with %d schedule(s)%s", folder, os.getpid(), len(jobs),
-                 "".join(f"\n  {j.id}: next run {j.next_run_time}" for j in jobs))
+        log.info(
+            "scheduler started on %s (pid %d) with %d schedule(s)%s",
+            folder,
+            os.getpid(),
+            len(jobs),
+            "".join(f"\n  {j.id}: next run {j.next_run_time}" for j in jobs),
+        )
         try:
             next_poll = time.monotonic() + poll_seconds
             while not stopping:
@@ -144,7 +161,10 @@ def serve(
                     next_poll = time.monotonic() + poll_seconds
         finally:
             if stopping.signal is not None:
-                log.info("%s received: finishing running jobs, then stopping", signal.Signals(stopping.signal).name)
+                log.info(
+                    "%s received: finishing running jobs, then stopping",
+                    signal.Signals(stopping.signal).name,
+                )
             scheduler.shutdown(wait=True)
             log.info("scheduler stopped")
     return ExitStatus.OK

@@ -41,7 +41,16 @@ def _now() -> str:
 class RunHistory:
     """One SQLite row per run of a schedule (transactions make every write atomic)."""
 
-    COLUMNS = ("name", "status", "scheduled_for", "started_at", "finished_at", "output", "error", "mlflow_run_id")
+    COLUMNS = (
+        "name",
+        "status",
+        "scheduled_for",
+        "started_at",
+        "finished_at",
+        "output",
+        "error",
+        "mlflow_run_id",
+    )
 
     def __init__(self, folder: Path):
         self.path = Path(folder) / HISTORY_DB
@@ -71,43 +80,60 @@ class RunHistory:
             )
             return int(cur.lastrowid)
 
-    def finish(self, row: int, status: str, output: str | None = None, error: str | None = None,
-               mlflow_run_id: str | None = None) -> None:
+    def finish(
+        self,
+        row: int,
+        status: str,
+        output: str | None = None,
+        error: str | None = None,
+        mlflow_run_id: str | None = None,
+    ) -> None:
         with self._connect() as db:
             db.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, output = ?, error = ?, mlflow_run_id = ? WHERE id = ?",
                 (status, _now(), output, error, mlflow_run_id, row),
             )
 
-    def record(self, name: str, status: str, scheduled_for: datetime | None, error: str | None = None) -> None:
+    def record(
+        self, name: str, status: str, scheduled_for: datetime | None, error: str | None = None
+    ) -> None:
         """A run that did not start (missed its grace time, or skipped)."""
         row = self.start(name, scheduled_for)
         self.finish(row, status, error=error)
 
     def get(self, row: int) -> Outcome:
         with self._connect() as db:
-            found = db.execute(f"SELECT {', '.join(self.COLUMNS)} FROM runs WHERE id = ?", (row,)).fetchone()
+            found = db.execute(
+                f"SELECT {', '.join(self.COLUMNS)} FROM runs WHERE id = ?", (row,)
+            ).fetchone()
         return Outcome(*found)
 
     def last(self, name: str) -> Outcome | None:
         with self._connect() as db:
             row = db.execute(
-                f"SELECT {', '.join(self.COLUMNS)} FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1", (name,)
+                f"SELECT {', '.join(self.COLUMNS)} FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1",
+                (name,),
             ).fetchone()
         return Outcome(*row) if row else None
 
     def runs(self, name: str) -> list[Outcome]:
         with self._connect() as db:
-            rows = db.execute(f"SELECT {', '.join(self.COLUMNS)} FROM runs WHERE name = ? ORDER BY id", (name,))
+            rows = db.execute(
+                f"SELECT {', '.join(self.COLUMNS)} FROM runs WHERE name = ? ORDER BY id", (name,)
+            )
             return [Outcome(*r) for r in rows.fetchall()]
 
     def mark_interrupted(self) -> int:
         """Runs left 'running' by a process that is gone (killed, power cut) become 'interrupted'."""
         with self._connect() as db:
-            stale = [(rid, pid) for rid, pid in db.execute("SELECT id, pid FROM runs WHERE status = 'running'")]
+            stale = [
+                (rid, pid)
+                for rid, pid in db.execute("SELECT id, pid FROM runs WHERE status = 'running'")
+            ]
             dead = [rid for rid, pid in stale if pid is None or not pid_alive(pid)]
             db.executemany(
                 "UPDATE runs SET status = 'interrupted', finished_at = ?, error = 'process ended during the run' "
-                "WHERE id = ?", [(_now(), rid) for rid in dead],
+                "WHERE id = ?",
+                [(_now(), rid) for rid in dead],
             )
         return len(dead)

@@ -50,8 +50,14 @@ def run_job(
     attempt = None
     try:
         target = render_output(output, as_of, name)
-        attempt = attempt_batch(model, data, target, as_of=as_of, tracking_uri=tracking_uri,
-                                tags={"schedule": name, "scheduled_for": as_of.isoformat()})
+        attempt = attempt_batch(
+            model,
+            data,
+            target,
+            as_of=as_of,
+            tracking_uri=tracking_uri,
+            tags={"schedule": name, "scheduled_for": as_of.isoformat()},
+        )
         error = attempt.error
     except Exception as exc:  # the template could not be filled in: no batch run was started
         error = exc
@@ -61,7 +67,9 @@ def run_job(
     if error is not None:
         bad_input = isinstance(error, InputError) and str(error).strip()
         reason = first_line(error, with_type=not bad_input)
-        history.finish(row, "failed", error=reason, mlflow_run_id=attempt.run_id if attempt else None)
+        history.finish(
+            row, "failed", error=reason, mlflow_run_id=attempt.run_id if attempt else None
+        )
         if bad_input:
             log.error("schedule %r failed: %s", name, reason)
         else:
@@ -78,7 +86,14 @@ def run_schedule_now(name: str, folder: str | Path | None = None) -> Outcome:
     schedule = get_schedule(name, folder)
     as_of = datetime.now(parse_timezone(schedule.timezone)).replace(microsecond=0)
     return run_job(
-        name=schedule.name, cron=schedule.cron, timezone=schedule.timezone, model=schedule.model,
-        data=schedule.data, output=schedule.output, misfire_grace_time=schedule.misfire_grace_time,
-        tracking_uri=schedule.tracking_uri, state_dir=str(state_dir(folder)), as_of=as_of,
+        name=schedule.name,
+        cron=schedule.cron,
+        timezone=schedule.timezone,
+        model=schedule.model,
+        data=schedule.data,
+        output=schedule.output,
+        misfire_grace_time=schedule.misfire_grace_time,
+        tracking_uri=schedule.tracking_uri,
+        state_dir=str(state_dir(folder)),
+        as_of=as_of,
     )

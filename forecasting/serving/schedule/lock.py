@@ -29,7 +29,9 @@ def exclusive(folder: Path):
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-            raise SchedulerBusy(f"{folder}: another forecast scheduler is running (pid {holder})") from None
+            raise SchedulerBusy(
+                f"{folder}: another forecast scheduler is running (pid {holder})"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield

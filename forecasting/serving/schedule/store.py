@@ -106,7 +106,12 @@ def store_editor(folder: Path):
     folder.mkdir(parents=True, exist_ok=True)
     quiet = logging.getLogger(f"{__name__}.editor")  # no "Scheduler started" lines for a list
     quiet.setLevel(logging.WARNING)
-    editor = _Editor(jobstores={"default": job_store(folder)}, timezone=UTC, logger=quiet, job_defaults=JOB_DEFAULTS)
+    editor = _Editor(
+        jobstores={"default": job_store(folder)},
+        timezone=UTC,
+        logger=quiet,
+        job_defaults=JOB_DEFAULTS,
+    )
     editor.start(paused=True)
     try:
         yield editor
@@ -117,9 +122,16 @@ def store_editor(folder: Path):
 def _schedule_of(job, history: RunHistory) -> Schedule:
     kw = job.kwargs
     return Schedule(
-        name=job.id, cron=kw["cron"], timezone=kw["timezone"], model=kw["model"], data=kw["data"],
-        output=kw["output"], misfire_grace_time=kw["misfire_grace_time"], tracking_uri=kw["tracking_uri"],
-        next_run=job.next_run_time, last=history.last(job.id),
+        name=job.id,
+        cron=kw["cron"],
+        timezone=kw["timezone"],
+        model=kw["model"],
+        data=kw["data"],
+        output=kw["output"],
+        misfire_grace_time=kw["misfire_grace_time"],
+        tracking_uri=kw["tracking_uri"],
+        next_run=job.next_run_time,
+        last=history.last(job.id),
     )
 
 
@@ -144,11 +156,15 @@ def add_schedule(
     from forecasting.tracking.store import resolve_uri
 
     if not NAME_PATTERN.match(name or ""):
-        raise InputError(f"schedule name {name!r}: use letters, digits, '.', '_' or '-' (at most 100)")
+        raise InputError(
+            f"schedule name {name!r}: use letters, digits, '.', '_' or '-' (at most 100)"
+        )
     timezone = timezone or "UTC"
     trigger = parse_cron(cron, timezone)
     if misfire_grace_time is None or int(misfire_grace_time) <= 0:
-        raise InputError(f"--misfire-grace-time must be a positive number of seconds, received: {misfire_grace_time}")
+        raise InputError(
+            f"--misfire-grace-time must be a positive number of seconds, received: {misfire_grace_time}"
+        )
     check_template(output)
     tracking_uri = resolve_uri(tracking_uri)
     ref = resolve_model(model, tracking_uri)
@@ -158,19 +174,39 @@ def add_schedule(
     output_template = output if Path(output).is_absolute() else str(Path.cwd() / output)
     folder = state_dir(folder)
     kwargs = {
-        "name": name, "cron": cron, "timezone": timezone, "model": model, "data": str(data_path),
-        "output": output_template, "misfire_grace_time": int(misfire_grace_time),
-        "tracking_uri": tracking_uri, "state_dir": str(folder),
+        "name": name,
+        "cron": cron,
+        "timezone": timezone,
+        "model": model,
+        "data": str(data_path),
+        "output": output_template,
+        "misfire_grace_time": int(misfire_grace_time),
+        "tracking_uri": tracking_uri,
+        "state_dir": str(folder),
     }
     with store_editor(folder) as scheduler:
         replaced = scheduler.get_job(name) is not None
         scheduler.add_job(
-            JOB_FUNCTION, trigger=trigger, id=name, name=name, kwargs=kwargs, replace_existing=True,
-            coalesce=True, max_instances=1, misfire_grace_time=int(misfire_grace_time),
+            JOB_FUNCTION,
+            trigger=trigger,
+            id=name,
+            name=name,
+            kwargs=kwargs,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=int(misfire_grace_time),
         )
         job = scheduler.get_job(name)
         schedule = _schedule_of(job, RunHistory(folder))
-    log.debug("%s schedule %r: %s (%s) with %s", "replaced" if replaced else "added", name, cron, timezone, ref.label)
+    log.debug(
+        "%s schedule %r: %s (%s) with %s",
+        "replaced" if replaced else "added",
+        name,
+        cron,
+        timezone,
+        ref.label,
+    )
     return schedule, replaced
 
 
@@ -180,7 +216,9 @@ def list_schedules(folder: str | Path | None = None) -> list[Schedule]:
         return []
     history = RunHistory(folder)
     with store_editor(folder) as scheduler:
-        return sorted((_schedule_of(job, history) for job in scheduler.get_jobs()), key=lambda s: s.name)
+        return sorted(
+            (_schedule_of(job, history) for job in scheduler.get_jobs()), key=lambda s: s.name
+        )
 
 
 def _unknown(name: str, folder: Path, names: list[str]) -> InputError:

@@ -29,5 +29,7 @@ def check_template(template: str) -> None:
         raise InputError(f"--output {template!r}: {exc}") from None
     for f in fields:
         if f.split(".")[0].split("[")[0] not in TEMPLATE_FIELDS:
-            raise InputError(f"--output {template!r}: unknown field {{{f}}} (use {{as_of:%Y%m%d%H}} or {{name}})")
+            raise InputError(
+                f"--output {template!r}: unknown field {{{f}}} (use {{as_of:%Y%m%d%H}} or {{name}})"
+            )
     output_format(render_output(template, datetime(2024, 1, 31, 23, 59, tzinfo=UTC), "example"))

@@ -14,16 +14,19 @@ from forecasting.serving.schedule.state import STATE_ENV, state_dir
 from forecasting.serving.schedule.templates import check_template, render_output
 
 
-@pytest.mark.parametrize(("field", "expected"), [
-    ("*", "*"),
-    ("0", "sun"),
-    ("7", "sun"),
-    ("1-5", "mon,tue,wed,thu,fri"),
-    ("mon-fri", "mon,tue,wed,thu,fri"),
-    ("*/2", "sun,tue,thu,sat"),
-    ("5-7", "sun,fri,sat"),
-    ("sat,sun", "sun,sat"),
-])
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("*", "*"),
+        ("0", "sun"),
+        ("7", "sun"),
+        ("1-5", "mon,tue,wed,thu,fri"),
+        ("mon-fri", "mon,tue,wed,thu,fri"),
+        ("*/2", "sun,tue,thu,sat"),
+        ("5-7", "sun,fri,sat"),
+        ("sat,sun", "sun,sat"),
+    ],
+)
 def test_crontab_weekday_numbers_mean_what_crontab_says(field, expected):
     assert crontab_weekdays(field) == expected
 
@@ -35,17 +38,22 @@ def test_cron_is_utc_unless_a_time_zone_is_given():
     berlin = parse_cron("0 6 * * *", "Europe/Berlin").get_next_fire_time(None, start)
     assert berlin == datetime(2024, 1, 1, 6, 0, tzinfo=ZoneInfo("Europe/Berlin"))
     assert berlin.astimezone(UTC).hour == 5
-    seconds = parse_cron("*/20 * * * * *").get_next_fire_time(None, datetime(2024, 1, 1, 0, 0, 1, tzinfo=UTC))
+    seconds = parse_cron("*/20 * * * * *").get_next_fire_time(
+        None, datetime(2024, 1, 1, 0, 0, 1, tzinfo=UTC)
+    )
     assert seconds == datetime(2024, 1, 1, 0, 0, 20, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("expr", "expected"), [
-    ("61 * * * *", "higher than the maximum value (59)"),
-    ("* * *", "expected 5 fields"),
-    ("0 0 30 2 *", "never fires"),
-    ("0 0 * * 9", "weekday '9' is not 0-7"),
-    ("", "expected 5 fields"),
-])
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("61 * * * *", "higher than the maximum value (59)"),
+        ("* * *", "expected 5 fields"),
+        ("0 0 30 2 *", "never fires"),
+        ("0 0 * * 9", "weekday '9' is not 0-7"),
+        ("", "expected 5 fields"),
+    ],
+)
 def test_bad_cron_is_an_input_error(expr, expected):
     with pytest.raises(InputError, match=expected.replace("(", r"\(").replace(")", r"\)")):
         parse_cron(expr)
@@ -57,14 +65,17 @@ def test_a_run_is_as_of_the_fire_time_it_was_scheduled_for():
     assert nominal_run_time(trigger, late, 300) == datetime(2024, 1, 1, 12, 0, 0, tzinfo=UTC)
     hourly = parse_cron("0 * * * *")
     assert nominal_run_time(hourly, late, 60) == datetime(2024, 1, 1, 12, 0, 0, tzinfo=UTC)
-    much_later = datetime(2024, 1, 1, 12, 5, 7, 500_000, tzinfo=UTC)  # no fire time within the grace time
+    much_later = datetime(
+        2024, 1, 1, 12, 5, 7, 500_000, tzinfo=UTC
+    )  # no fire time within the grace time
     assert nominal_run_time(hourly, much_later, 60) == datetime(2024, 1, 1, 12, 5, 7, tzinfo=UTC)
 
 
 def test_output_templates():
     as_of = datetime(2024, 1, 31, 23, 0, tzinfo=UTC)
     assert render_output("out/{name}/{as_of:%Y%m%d%H}.parquet", as_of, "daily") == Path(
-        "out/daily/2024013123.parquet")
+        "out/daily/2024013123.parquet"
+    )
     with pytest.raises(InputError, match="unknown field {when}"):
         check_template("out/{when}.csv")
     with pytest.raises(InputError, match="unsupported output type"):

@@ -21,9 +21,16 @@ def _next_run_times(state: Path) -> dict[str, float]:
 
 
 def _add(served_model, state, name="daily", cron="0 6 * * *", output=None, **kw):
-    return store.add_schedule(name, cron, served_model.champion, served_model.data_csv,
-                              output or str(state.parent / "out" / "{as_of:%Y%m%d}.csv"),
-                              tracking_uri=served_model.tracking_uri, folder=state, **kw)
+    return store.add_schedule(
+        name,
+        cron,
+        served_model.champion,
+        served_model.data_csv,
+        output or str(state.parent / "out" / "{as_of:%Y%m%d}.csv"),
+        tracking_uri=served_model.tracking_uri,
+        folder=state,
+        **kw,
+    )
 
 
 def test_add_replace_list_remove(served_model, tmp_path, job_ids):
@@ -66,7 +73,9 @@ def test_a_schedule_stored_by_an_earlier_version_is_kept(served_model, tmp_path,
         job = pickle.loads(blob)
         assert job["func"] == store.JOB_FUNCTION
         job["func"] = "forecasting.serving.scheduler:run_job"  # as 0.x wrote it
-        db.execute("UPDATE apscheduler_jobs SET job_state = ? WHERE id = 'old'", (pickle.dumps(job),))
+        db.execute(
+            "UPDATE apscheduler_jobs SET job_state = ? WHERE id = 'old'", (pickle.dumps(job),)
+        )
 
     assert [s.name for s in store.list_schedules(state)] == ["old"]
     assert job_ids(state) == ["old"]
@@ -75,20 +84,38 @@ def test_a_schedule_stored_by_an_earlier_version_is_kept(served_model, tmp_path,
     assert pickle.loads(blob)["func"] == store.JOB_FUNCTION
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["add", "x", "--cron", "0 25 * * *"], "--cron '0 25 * * *'"),
-    (["add", "x", "--cron", "0 6 * * *", "--model", "models:/tiny-forecaster@gone"], "has no alias 'gone'"),
-    (["add", "x", "--cron", "0 6 * * *", "--timezone", "Mars/Olympus"], "unknown time zone"),
-    (["add", "x y", "--cron", "0 6 * * *"], "schedule name 'x y'"),
-    (["add", "x", "--cron", "0 6 * * *", "--misfire-grace-time", "0"], "--misfire-grace-time must be a positive number"),
-    (["remove", "nope"], "no schedule named 'nope'"),
-    (["run", "nope"], "no schedule named 'nope'"),
-])
-def test_cli_rejects_bad_schedules_with_one_line(served_model, tmp_path, capsys, job_ids, args, expected):
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["add", "x", "--cron", "0 25 * * *"], "--cron '0 25 * * *'"),
+        (
+            ["add", "x", "--cron", "0 6 * * *", "--model", "models:/tiny-forecaster@gone"],
+            "has no alias 'gone'",
+        ),
+        (["add", "x", "--cron", "0 6 * * *", "--timezone", "Mars/Olympus"], "unknown time zone"),
+        (["add", "x y", "--cron", "0 6 * * *"], "schedule name 'x y'"),
+        (
+            ["add", "x", "--cron", "0 6 * * *", "--misfire-grace-time", "0"],
+            "--misfire-grace-time must be a positive number",
+        ),
+        (["remove", "nope"], "no schedule named 'nope'"),
+        (["run", "nope"], "no schedule named 'nope'"),
+    ],
+)
+def test_cli_rejects_bad_schedules_with_one_line(
+    served_model, tmp_path, capsys, job_ids, args, expected
+):
     state = tmp_path / "state"
     if args[0] == "add":
-        args = [*args, "--data", str(served_model.data_csv), "--output", str(tmp_path / "o.csv"),
-                "--tracking-uri", served_model.tracking_uri]
+        args = [
+            *args,
+            "--data",
+            str(served_model.data_csv),
+            "--output",
+            str(tmp_path / "o.csv"),
+            "--tracking-uri",
+            served_model.tracking_uri,
+        ]
         if "--model" not in args:
             args += ["--model", served_model.champion]
     code = main(["schedule", *args, "--state-dir", str(state)])

@@ -16,9 +16,15 @@ from forecasting.serving.schedule.store import add_schedule
 
 def test_run_once_now(served_model, tmp_path, capsys):
     state = tmp_path / "state"
-    add_schedule("nightly", "0 6 * * *", served_model.champion, served_model.data_csv,
-                 str(tmp_path / "out" / "{name}-{as_of:%Y%m%d}.parquet"),
-                 tracking_uri=served_model.tracking_uri, folder=state)
+    add_schedule(
+        "nightly",
+        "0 6 * * *",
+        served_model.champion,
+        served_model.data_csv,
+        str(tmp_path / "out" / "{name}-{as_of:%Y%m%d}.parquet"),
+        tracking_uri=served_model.tracking_uri,
+        folder=state,
+    )
     before = datetime.now(UTC).replace(microsecond=0)
     assert main(["schedule", "run", "nightly", "--state-dir", str(state)]) == 0
     after = datetime.now(UTC)
@@ -26,7 +32,9 @@ def test_run_once_now(served_model, tmp_path, capsys):
     assert outcome.status == "ok" and outcome.mlflow_run_id
     # The output is named by the run's own as-of time (now, when it ran), not by today's date
     # when the test checks: the two differ for a run that straddles UTC midnight.
-    as_of = datetime.fromisoformat(json.loads(Path(f"{outcome.output}.lineage.json").read_text())["as_of"])
+    as_of = datetime.fromisoformat(
+        json.loads(Path(f"{outcome.output}.lineage.json").read_text())["as_of"]
+    )
     assert before <= as_of <= after
     assert Path(outcome.output) == tmp_path / "out" / f"nightly-{as_of:%Y%m%d}.parquet"
     assert len(pd.read_parquet(outcome.output)) == 12
@@ -36,8 +44,15 @@ def test_run_once_now(served_model, tmp_path, capsys):
 def test_a_failed_run_is_linked_to_its_failed_mlflow_run(served_model, tmp_path, capsys):
     state, broken = tmp_path / "state", tmp_path / "no-target.csv"
     served_model.frame.drop(columns=["y"]).to_csv(broken, index=False)
-    add_schedule("broken", "0 6 * * *", served_model.champion, broken, str(tmp_path / "out" / "{name}.csv"),
-                 tracking_uri=served_model.tracking_uri, folder=state)
+    add_schedule(
+        "broken",
+        "0 6 * * *",
+        served_model.champion,
+        broken,
+        str(tmp_path / "out" / "{name}.csv"),
+        tracking_uri=served_model.tracking_uri,
+        folder=state,
+    )
     assert main(["schedule", "run", "broken", "--state-dir", str(state)]) == 1
     outcome = RunHistory(state).last("broken")
     assert outcome.status == "failed" and "missing target column 'y'" in outcome.error
