@@ -141,9 +141,11 @@ def test_naive_and_seasonal_naive_by_hand():
     )
 
 
-def test_seasonal_naive_needs_a_full_season_before_the_origin():
-    with pytest.raises(ValueError, match="needs 4 observed steps"):
-        seasonal_naive(np.arange(10.0), np.array([2]), 2, 4)
+def test_seasonal_naive_without_a_full_season_before_the_origin_repeats_the_last_value():
+    # Origin 2 has 3 observed steps, fewer than the season of 4: it gets the naive forecast
+    # (y[2] = 2 twice); origin 5 has a full season: steps 1, 2 take y[2], y[3].
+    out = seasonal_naive(np.arange(10.0), np.array([2, 5]), 2, 4)
+    np.testing.assert_array_equal(out, [[2.0, 2.0], [2.0, 3.0]])
 
 
 def test_baseline_backtest_indexes_the_windows_of_the_data():
