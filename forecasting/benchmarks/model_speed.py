@@ -338,10 +338,6 @@ def measure_model_speed(
     return result
 
 
-def _timing(t: Timing) -> str:
-    return f"{t.median_ms:.1f} [{t.min_ms:.1f}–{t.max_ms:.1f}]"
-
-
 def _shape_text(shape) -> str:
     return "(" + ", ".join(str(v) for v in shape) + ")"
 
@@ -376,8 +372,8 @@ def markdown_table(result: ModelSpeedResult) -> str:
     for row in result.rows:
         lines.append(
             f"| {row.setting or '–'} | {_shape_text(row.shape)} | {_steps_text(row)} | {row.label} "
-            f"| {row.kernel} | {row.params:,} ({row.recurrent_params:,}) | {_timing(row.train_step)} "
-            f"| {_timing(row.predict)} | {row.train_windows_per_s:,.0f} |"
+            f"| {row.kernel} | {row.params:,} ({row.recurrent_params:,}) | {str(row.train_step)} "
+            f"| {str(row.predict)} | {row.train_windows_per_s:,.0f} |"
         )
     if result.ratios:
         lines += [
@@ -442,22 +438,13 @@ def benchmark_model_speed(
         markdown=markdown_table(result),
         data=result.to_dict(),
         params={
-            "device": env.device,
-            "cpu": env.cpu,
-            "cpu_count": env.cpu_count,
-            "tensorflow": env.tensorflow,
-            "keras": env.keras,
-            "keras_gru_kernel": env.keras_gru_kernel,
+            **env.params(),
             "ours_gru_kernel": "; ".join(r.kernel for r in result.rows if r.implementation == OURS),
             "jit_compile": result.jit_compile,
             "repeats": result.repeats,
             "warmup": result.warmup,
             "shapes": ";".join(",".join(map(str, s.values)) for s in shapes),
         },
-        tags={
-            "device": env.device,
-            "keras_gru_kernel": env.keras_gru_kernel,
-            "cudnn_available": str(env.cudnn_available),
-        },
+        tags=env.tags(),
         metrics=_metrics(result),
     )

@@ -111,6 +111,10 @@ class Timing:
         ms = np.asarray(seconds) * 1e3
         return cls(float(np.median(ms)), float(ms.min()), float(ms.max()))
 
+    def __str__(self) -> str:
+        """``median [min–max]`` in milliseconds, as the tables show it."""
+        return f"{self.median_ms:.1f} [{self.min_ms:.1f}–{self.max_ms:.1f}]"
+
 
 @dataclass
 class Row:
@@ -145,6 +149,24 @@ class Environment:
     keras: str
     python: str
     platform: str
+
+    def params(self) -> dict:
+        """The machine and library versions, as MLflow params of a benchmark run."""
+        return {
+            "device": self.device,
+            "cpu": self.cpu,
+            "cpu_count": self.cpu_count,
+            "tensorflow": self.tensorflow,
+            "keras": self.keras,
+            "keras_gru_kernel": self.keras_gru_kernel,
+        }
+
+    def tags(self) -> dict[str, str]:
+        return {
+            "device": self.device,
+            "keras_gru_kernel": self.keras_gru_kernel,
+            "cudnn_available": str(self.cudnn_available),
+        }
 
 
 @dataclass
@@ -365,10 +387,6 @@ def measure_gru_speed(
     return result
 
 
-def _timing(t: Timing) -> str:
-    return f"{t.median_ms:.1f} [{t.min_ms:.1f}–{t.max_ms:.1f}]"
-
-
 def _ratio(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
@@ -400,8 +418,8 @@ def markdown_table(result: SpeedResult) -> str:
     for row in result.rows:
         shape = "(" + ", ".join(str(v) for v in row.shape) + ")"
         lines.append(
-            f"| {shape} | {row.label} | {row.params:,} | {_timing(row.forward)} "
-            f"| {_timing(row.train_step)} | {row.train_windows_per_s:,.0f} "
+            f"| {shape} | {row.label} | {row.params:,} | {str(row.forward)} "
+            f"| {str(row.train_step)} | {row.train_windows_per_s:,.0f} "
             f"| {row.forward_gflops:.1f} | {row.train_gflops:.1f} "
             f"| {_ratio(row.forward_ratio_vs_keras)} | {_ratio(row.train_ratio_vs_keras)} "
             f"| {_diff(row)} |"
@@ -459,21 +477,12 @@ def benchmark_speed(
         markdown=markdown_table(result),
         data=result.to_dict(),
         params={
-            "device": env.device,
-            "cpu": env.cpu,
-            "cpu_count": env.cpu_count,
-            "tensorflow": env.tensorflow,
-            "keras": env.keras,
-            "keras_gru_kernel": env.keras_gru_kernel,
+            **env.params(),
             "repeats": result.repeats,
             "warmup": result.warmup,
             "xla": result.xla,
             "shapes": ";".join(",".join(map(str, s)) for s in result.shapes),
         },
-        tags={
-            "device": env.device,
-            "keras_gru_kernel": env.keras_gru_kernel,
-            "cudnn_available": str(env.cudnn_available),
-        },
+        tags=env.tags(),
         metrics=_metrics(result),
     )
