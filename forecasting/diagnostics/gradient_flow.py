@@ -74,7 +74,9 @@ class GradientFlow:
 
 
 def far_mean(norms: np.ndarray, last: int = 10) -> float:
-    return float(np.mean(np.asarray(norms)[-last:]))
+    """Mean of the ``last`` measured norms (a shorter window's missing distances are NaN)."""
+    norms = np.asarray(norms, dtype=float)
+    return float(np.mean(norms[np.isfinite(norms)][-last:]))
 
 
 @keras.saving.register_keras_serializable(package="forecasting", name="ChronoGateBias")
@@ -276,29 +278,30 @@ def gradient_flow(
     """`state_gradient_norms` of several layers, each on its window(s).
 
     ``x`` is one array for all layers, or a dict with one array per label (e.g. a layer of
-    a stack sees the sequence of the layer below it). All windows must have the same length.
+    a stack sees the sequence of the layer below it). Windows may differ in length (a segment
+    network's layer reads L/w segments where a probe reads L steps): the flow spans the
+    longest, and a shorter window's norms are NaN beyond its own length.
     """
-    steps = None
-    flow = None
+    if not layers:
+        raise ValueError("no layers given")
+    measured = {}
     for label, layer in layers.items():
         xs = x[label] if isinstance(x, dict) else x
-        if steps is None:
-            steps = int(np.shape(xs)[1])
-            flow = GradientFlow(steps)
-        elif int(np.shape(xs)[1]) != steps:
-            raise ValueError(
-                f"all windows must have {steps} steps, {label!r} has {np.shape(xs)[1]}"
-            )
-        flow.norms[label] = state_gradient_norms(layer, xs)
+        norms = state_gradient_norms(layer, xs)
+        own = len(norms) - 1
+        measured[label] = norms
         log.info(
-            "gradient flow %s: ‖∂h_T/∂h_t‖ = %.3g at distance %d, %.3g at the far end",
+            "gradient flow %s: ‖∂h_T/∂h_t‖ = %.3g at distance %d, %.3g at the far end (%d steps)",
             label,
-            flow.norms[label][min(10, steps)],
-            min(10, steps),
-            flow.far_mean(label),
+            norms[min(10, own)],
+            min(10, own),
+            far_mean(norms),
+            own,
         )
-    if flow is None:
-        raise ValueError("no layers given")
+    steps = max(len(n) for n in measured.values()) - 1
+    flow = GradientFlow(steps)
+    for label, norms in measured.items():
+        flow.norms[label] = np.concatenate([norms, np.full(steps + 1 - len(norms), np.nan)])
     return flow
 
 

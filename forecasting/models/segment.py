@@ -101,7 +101,7 @@ class SegmentRecurrent(keras.layers.Layer):
         self.known_features = None if known_features is None else [int(i) for i in known_features]
         self.n_out = math.ceil(horizon / segment)
         self.embed = keras.layers.Dense(units, activation="relu", name="segment_embedding")
-        self.rnn = recurrent_layer(cell, units, gru_impl, name=cell, return_state=True)
+        self.rnn = recurrent_layer(cell, units, gru_impl, name=f"{cell}_0", return_state=True)
         self.known = keras.layers.Dense(units, use_bias=False, name="known_future")
         self.dropout = keras.layers.Dropout(dropout, name="dropout")
         self.head = keras.layers.Dense(segment, kernel_initializer="zeros", name="segment_output")

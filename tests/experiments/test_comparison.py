@@ -55,8 +55,12 @@ def test_parent_and_two_nested_children_finished(store, comparison):
 
 def test_children_tags_and_every_config_value_as_param(store, comparison):
     _, _, children, _ = store
-    expected = flatten("", comparison.config.model_dump())
+    from forecasting.experiments.compare import prepare
+
+    # What was trained: the config with every `auto` setting chosen from the data.
+    expected = flatten("", prepare(comparison.config).cfg.model_dump())
     assert "model.units" in expected and "training.max_epochs" in expected  # the flattening is real
+    assert "auto" not in expected.values()
     assert children["gru"].data.tags["gru_impl"] == "custom"
     assert children["lstm"].data.tags["gru_impl"] == "n/a"
     for family, run in children.items():
