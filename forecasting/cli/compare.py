@@ -27,10 +27,11 @@ FLAGS: dict[str, tuple[str, type, str]] = {
 
 
 def config_default(key: str):
+    """The default of config key ``section.name``, read from its section's class."""
     from forecasting.config import PipelineConfig
 
     section, name = key.split(".")
-    return getattr(getattr(PipelineConfig(), section), name)
+    return PipelineConfig.model_fields[section].default.model_fields[name].default
 
 
 def register(subparsers) -> None:

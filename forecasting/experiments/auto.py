@@ -175,11 +175,8 @@ def resolve(
         )
         t = t.model_copy(update={"batch_size": batch})
     if t.max_epochs == AUTO:
-        epochs = int(
-            min(
-                50, max(5, TOTAL_WORK // max(per_epoch * work, 1)), 20 if per_epoch > 20_000 else 50
-            )
-        )
+        most = 20 if per_epoch > 20_000 else 50  # large epochs converge in fewer passes
+        epochs = int(min(most, max(5, TOTAL_WORK // (per_epoch * work))))
         choices.append(
             Choice("training.max_epochs", epochs, f"patience {t.patience}, bounded training time")
         )

@@ -37,6 +37,15 @@ def known_calendar(names: list[str] | None, n_calendar: int) -> list[int]:
     return [i for i, name in enumerate(names) if not name.startswith("doy")]
 
 
+def _plus_base(spec: ModelSpec, past, correction, period: int):
+    """``naive base of past's feature 0 + correction``: [B, L, F], [B, H] -> [B, H]."""
+    lookback, horizon = past.shape[1], correction.shape[1]
+    base = NaiveBase(lookback, horizon, _base_period(spec, lookback, period), name="naive_base")(
+        past
+    )
+    return keras.layers.Add(name="base_plus_correction")([base, correction])
+
+
 def _base_period(spec: ModelSpec, lookback: int, period: int) -> int:
     return period if spec.skip == "seasonal" and period <= lookback else 1
 
@@ -135,12 +144,7 @@ def _segment_forecaster(
         known_features=known_calendar(calendar_names, n_calendar),
         name="segment_rnn",
     )([past_norm, future])
-    out = correction
-    if spec.skip != "none":
-        base = NaiveBase(
-            lookback, horizon, _base_period(spec, lookback, period), name="naive_base"
-        )(past_norm)
-        out = keras.layers.Add(name="base_plus_correction")([base, correction])
+    out = correction if spec.skip == "none" else _plus_base(spec, past_norm, correction, period)
     out = InstanceDenorm(name="instance_denorm")([out, loc, scale])
     return keras.Model({"past": past, "future": future}, out, name=f"{cell}_forecaster")
 
@@ -172,8 +176,5 @@ def _pointwise_forecaster(
     else:
         # Zero-initialised, so an untrained model forecasts exactly the naive base.
         out = keras.layers.Dense(horizon, kernel_initializer="zeros", name="horizon")(h)
-        base = NaiveBase(
-            lookback, horizon, _base_period(spec, lookback, period), name="naive_base"
-        )(past)
-        out = keras.layers.Add(name="base_plus_correction")([base, out])
+        out = _plus_base(spec, past, out, period)
     return keras.Model({"past": past, "future": future}, out, name=f"{cell}_forecaster")

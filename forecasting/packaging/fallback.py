@@ -16,6 +16,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from forecasting.data import ID, TARGET, TIME, SeriesData
+from forecasting.models.baselines import naive, seasonal_naive
 from forecasting.packaging.state import PackagedState
 
 log = logging.getLogger(__name__)
@@ -73,10 +74,14 @@ def baseline_forecasts(
         observed = y[~np.isnan(y)]
         if len(observed) == 0:
             continue  # nothing to repeat; validation has already refused an all-empty series
-        last_season = y[-m:]
-        if state.fallback == "seasonal_naive" and len(y) >= m and not np.isnan(last_season).any():
-            values = last_season[np.arange(H) % m]  # step h repeats y[T - m + (h mod m)]
-        else:
+        origin = np.array([len(y) - 1])
+        if state.fallback == "seasonal_naive" and not np.isnan(y[-m:]).any():
+            values = seasonal_naive(y, origin, H, m)[
+                0
+            ]  # the backtest's own baseline, at the last origin
+        elif not np.isnan(y[-1]):
+            values = naive(y, origin, H)[0]
+        else:  # a gap in the last season or at the end: the last observed value
             values = np.repeat(observed[-1], H)
         times = pd.date_range(pd.Timestamp(part[TIME].iloc[-1]), periods=H + 1, freq=offset)[1:]
         out[str(uid)] = (times, values)
