@@ -20,6 +20,15 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from hypothesis import settings  # noqa: E402
+
+# Property tests draw the same examples on every run, so a suite that passed passes again; set
+# HYPOTHESIS_PROFILE=explore to search far wider with fresh random draws when changing the code
+# a property covers (a failure found there becomes an explicit example in the test).
+settings.register_profile("default", max_examples=50, derandomize=True)
+settings.register_profile("explore", max_examples=2000, derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
 if TYPE_CHECKING:  # imported where used: most tests never need MLflow
     import mlflow
 

@@ -27,14 +27,36 @@ class SeriesSplit:
 
 
 def min_length(spec: WindowSpec) -> int:
-    """Shortest series that yields at least one window in train, validation and every fold."""
-    n = spec.lookback + spec.horizon  # first training window
-    while True:
-        try:
-            split_series(n, spec, uid="")
-            return n
-        except ConfigError:
-            n += 1
+    """Shortest length from which *every* longer series yields at least one window in train,
+    validation and every fold.
+
+    Rounding the validation and test shares up can make a series one point longer lose a training
+    point (30 points may split where 31 do not), so the answer is the start of the run of feasible
+    lengths that never breaks again, not the first feasible length.
+    """
+    # Lower bound on train_end(n) that never decreases with n; once it reaches lookback + horizon,
+    # every longer series splits.
+    need = spec.lookback + spec.horizon
+
+    def surely_splits(n: int) -> bool:
+        test = max(n * spec.test_fraction + 1, spec.n_folds * spec.horizon)
+        val = max(n * spec.val_fraction + 1, spec.horizon)
+        return n - test - val >= need
+
+    n = need
+    while not surely_splits(n):
+        n += 1
+    while n > need and _splits(n - 1, spec):
+        n -= 1
+    return n
+
+
+def _splits(length: int, spec: WindowSpec) -> bool:
+    try:
+        split_series(length, spec, uid="")
+    except ConfigError:
+        return False
+    return True
 
 
 def split_series(length: int, spec: WindowSpec, uid: str) -> SeriesSplit:

@@ -206,7 +206,7 @@ def test_unknown_paired_test_is_rejected():
         paired_p_value("sign", np.ones(3), np.zeros(3))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(
     lstm_score=st.floats(0.1, 3.0),
     gru_score=st.floats(0.1, 3.0),

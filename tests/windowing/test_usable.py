@@ -188,3 +188,19 @@ def test_the_needed_length_is_the_shortest_series_split_series_accepts():
     assert ok.train_end == 16
     with pytest.raises(ConfigError):
         split_series(NEED - 1, SPEC, uid="")
+
+
+@pytest.mark.parametrize("lookback", [1, 5, 24])
+@pytest.mark.parametrize("val_fraction", [0.05, 0.3])
+@pytest.mark.parametrize("test_fraction", [0.1, 0.5])
+def test_every_series_at_least_min_length_long_splits(lookback, val_fraction, test_fraction):
+    # Rounding the shares up can make one more point cost a training point (30 points split
+    # and 31 do not at lookback 1, horizon 5, shares 0.3 / 0.5): min_length is where that stops.
+    spec = WindowSpec(
+        lookback=lookback, horizon=5, val_fraction=val_fraction, test_fraction=test_fraction
+    )
+    need = min_length(spec)
+    for length in range(need, need + 400):
+        split_series(length, spec, uid="s")
+    with pytest.raises(ConfigError):
+        split_series(need - 1, spec, uid="s")
