@@ -59,7 +59,14 @@ def brute_count(length, lookback, horizon, first_target, end_target, stride) -> 
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 # Found by a random search: 30 points split and 31 did not, yet 30 was called the shortest length.
-@example((WindowSpec(lookback=1, horizon=5, stride=1, val_fraction=0.3, test_fraction=0.5), [32, 33], 0, 0))
+@example(
+    (
+        WindowSpec(lookback=1, horizon=5, stride=1, val_fraction=0.3, test_fraction=0.5),
+        [32, 33],
+        0,
+        0,
+    )
+)
 def test_no_leakage(problem):
     spec, lengths, covariates, seed = problem
     frame = make_frame(lengths, covariates, seed)
