@@ -159,11 +159,14 @@ def _run_tiny_comparison(
     gru_impl: str = "custom",
     seed: int = 42,
     skip: str = "seasonal",
+    serve: str | None = "gru",
 ) -> TinyComparison:
     """Write ``frame`` to ``root/history.csv`` and run a one-epoch LSTM-then-GRU comparison on it
-    into a store under ``root``, registering ``model_name`` (@champion and @challenger).
-    Every column besides id, time and target is a covariate. The process-wide MLflow URIs are
-    reset afterwards."""
+    into a store under ``root``, registering ``model_name``.
+    Every column besides id, time and target is a covariate. A one-epoch network rarely beats the
+    best baseline, so the comparison's champion is often that baseline; tests that serve a network
+    get the ``serve`` family promoted by hand (``forecast models promote``), as a user would.
+    The process-wide MLflow URIs are reset afterwards."""
     from forecasting.config import build_config
     from forecasting.experiments.compare import run_comparison
 
@@ -183,6 +186,10 @@ def _run_tiny_comparison(
     )
     try:
         result = run_comparison(cfg)
+        if serve is not None and result.decision.candidate != serve:
+            from forecasting.tracking.registry import promote
+
+            promote(model_name, result.families[serve].version, uri)
     finally:
         _reset_mlflow()
     return TinyComparison(data_csv, uri, cfg, result)

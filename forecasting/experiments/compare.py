@@ -1,9 +1,10 @@
 """The main job: train an LSTM, then a GRU, under one budget; backtest both against
 naive baselines; apply the rule; track everything in MLflow; register the winner.
 
-MLflow layout: one parent run per comparison, a nested child run per model. The
-winner's packaged forecaster gets the registry alias ``champion``, the other
-family's ``challenger``.
+MLflow layout: one parent run per comparison, a nested child run per model. Both families are
+registered as versions (tag ``model_family``); the comparison's candidate — the kept RNN if it
+beats the best baseline, else that baseline packaged as a forecaster — becomes ``champion`` only
+through the guard of :mod:`forecasting.experiments.champion`, else ``challenger``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import keras
 import mlflow
 import numpy as np
 import pandas as pd
-from mlflow.exceptions import MlflowException
 
 from forecasting.config import PipelineConfig
 from forecasting.data import ID, Columns, SeriesData, load_series
@@ -26,11 +26,13 @@ from forecasting.data.frequency import fixed_step
 from forecasting.evaluation.backtest import Backtest, baseline_backtest, model_backtest
 from forecasting.evaluation.decision import Decision, decide
 from forecasting.experiments.auto import Choice, resolve
+from forecasting.experiments.champion import Promotion, data_signature, settle
 from forecasting.models.baselines import seasonal_period
-from forecasting.models.builder import build_forecaster
+from forecasting.models.builder import build_forecaster, untrained_forecast
 from forecasting.models.training import TrainResult, train
-from forecasting.packaging.log import log_forecaster
+from forecasting.packaging.log import log_baseline, log_forecaster
 from forecasting.tracking import plots
+from forecasting.tracking.registry import CHAMPION, client, ensure_registered_model
 from forecasting.tracking.runs import flatten, sigterm_as_interrupt, tracked_run
 from forecasting.tracking.store import ensure_experiment, use_store
 from forecasting.windowing import WindowedData, make_windows
@@ -39,7 +41,6 @@ from forecasting.windowing.usable import LeftOut, left_out_frame, partition
 log = logging.getLogger(__name__)
 
 FAMILIES = ("lstm", "gru")  # the order is the rule: LSTM first, then GRU
-CHAMPION, CHALLENGER = "champion", "challenger"
 
 
 @dataclass
@@ -52,6 +53,7 @@ class FamilyResult:
     run_id: str
     model_uri: str
     version: str | None = None
+    starting_weights: str = ""  # what the untrained network forecasts, when training kept it
 
 
 @dataclass
@@ -66,6 +68,8 @@ class ComparisonResult:
     choices: list[Choice] = field(default_factory=list)  # the settings chosen from the data
     left_out: list[LeftOut] = field(default_factory=list)  # series the best baseline forecasts
     best_baseline: str = "seasonal_naive"
+    promotion: Promotion | None = None  # what happened to the candidate in the registry
+    candidate_version: str | None = None
 
     @property
     def run_ids(self) -> list[str]:
@@ -156,6 +160,10 @@ def _train_family(
                 "initial_val_loss": result.initial_val_loss,
             }
         )
+        starting = ""
+        if result.best_epoch == 0:  # no epoch beat the untrained network on validation
+            starting = untrained_forecast(spec, windowed.spec.lookback, period)
+            mlflow.set_tags({"starting_weights": "true", "forecasts_as": starting})
         if bt.undefined:
             mlflow.set_tag("undefined_metrics", json.dumps(bt.undefined))
         with tempfile.TemporaryDirectory() as tmp:
@@ -188,7 +196,14 @@ def _train_family(
             left_out=tuple(x.uid for x in left_out),
         )
     return FamilyResult(
-        family, impl, bt, result, model.count_params(), run.info.run_id, info.model_uri
+        family,
+        impl,
+        bt,
+        result,
+        model.count_params(),
+        run.info.run_id,
+        info.model_uri,
+        starting_weights=starting,
     ), model
 
 
@@ -208,35 +223,82 @@ def comparison_table(
         rows[name] = dict(bt.summary)
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.insert(4, "skill_vs_snaive", 1.0 - table["mase"] / snaive["mase"])
+    table["note"] = [
+        f"= {results[k].starting_weights.replace('_', ' ')} (starting weights)"
+        if k in results and results[k].starting_weights
+        else ""
+        for k in table.index
+    ]
     return table
 
 
-def register(result: ComparisonResult, winner: str, beats_baseline: bool) -> None:
-    client = mlflow.MlflowClient()
-    try:
-        client.create_registered_model(result.model_name)
-    except MlflowException as exc:
-        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
-            raise
-    for family, r in result.families.items():
-        alias = CHAMPION if family == winner else CHALLENGER
-        tags = {
-            "model_family": family,
-            "gru_impl": r.gru_impl,
-            "comparison_run_id": result.parent_run_id,
-            "beats_seasonal_naive": str(beats_baseline if family == winner else ""),
-            "alias_at_registration": alias,
-        }
-        version = client.create_model_version(
-            result.model_name,
-            r.model_uri,
-            run_id=r.run_id,
-            tags={k: v for k, v in tags.items() if v},
-            model_id=r.model_uri.removeprefix("models:/"),
+def register(
+    result: ComparisonResult,
+    cfg: PipelineConfig,
+    data: SeriesData,
+    windowed: WindowedData,
+    period: int,
+    baselines: dict[str, Backtest],
+) -> None:
+    """Register both families (and the best baseline when it is the candidate) and settle the
+    candidate's alias through the champion guard."""
+    c = client(result.tracking_uri)
+    name, metric, d = result.model_name, cfg.rule.metric, result.decision
+    ensure_registered_model(c, name)
+    signature = data_signature(data.ids, data.freq, windowed.spec.horizon)
+    common = {
+        "comparison_run_id": result.parent_run_id,
+        "data_signature": signature,
+        "data_source": data.source,
+        "horizon": str(windowed.spec.horizon),
+        "freq": data.freq,
+        "n_series": str(len(data.ids)),
+        "metric": metric,
+    }
+
+    def add_version(model_uri: str, run_id: str, family: str, score: float, **tags) -> str:
+        version = c.create_model_version(
+            name,
+            model_uri,
+            run_id=run_id,
+            tags=common
+            | {"model_family": family, f"backtest_{metric}": f"{score:.6g}"}
+            | {k: v for k, v in tags.items() if v},
+            model_id=model_uri.removeprefix("models:/"),
         )
-        r.version = version.version
-        client.set_registered_model_alias(result.model_name, alias, r.version)
-        log.info("registered %s version %s as %s", result.model_name, r.version, alias)
+        log.info("registered %s version %s (%s)", name, version.version, family)
+        return str(version.version)
+
+    for family, r in result.families.items():
+        r.version = add_version(
+            r.model_uri,
+            r.run_id,
+            family,
+            r.backtest.summary[metric],
+            gru_impl=r.gru_impl,
+            beats_best_baseline=str(d.beats_baseline).lower() if family == d.winner else "",
+            forecasts_as=r.starting_weights,
+        )
+    if d.beats_baseline:
+        candidate = result.families[d.winner].backtest
+        result.candidate_version = result.families[d.winner].version
+    else:
+        candidate = baselines[d.baseline]
+        info = log_baseline(data, d.baseline, windowed.spec.horizon, period, name=d.baseline)
+        result.candidate_version = add_version(
+            info.model_uri, result.parent_run_id, d.baseline, candidate.summary[metric]
+        )
+    result.promotion = settle(
+        cfg.rule,
+        result.tracking_uri,
+        name,
+        result.candidate_version,
+        candidate,
+        data,
+        windowed,
+        period,
+        signature,
+    )
 
 
 def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
@@ -279,10 +341,12 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
             rule,
             lstm.summary[metric],
             gru.summary[metric],
-            baselines["seasonal_naive"].summary[metric],
+            baselines[best_baseline].summary[metric],
             lstm.window_errors,
             gru.window_errors,
             windowed.spec.horizon,
+            best_baseline,
+            baselines[best_baseline].window_errors,
         )
         table = comparison_table(families, baselines)
         result = ComparisonResult(
@@ -301,12 +365,22 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
             {
                 "decision.winner": decision.winner,
                 "decision.reason": decision.reason,
-                "decision.beats_seasonal_naive": str(decision.beats_baseline).lower(),
+                "decision.best_baseline": decision.baseline,
+                "decision.beats_best_baseline": str(decision.beats_baseline).lower(),
+                "decision.candidate": decision.candidate,
             }
         )
         mlflow.log_metrics(
             {f"{name}_{metric}": v for name, v in table[metric].items() if np.isfinite(v)}
             | {"decision_p_value": decision.p_value, "decision_lstm_gain": decision.lstm_gain}
+            | {
+                k: v
+                for k, v in (
+                    ("decision_baseline_gain", decision.baseline_gain),
+                    ("decision_baseline_p_value", decision.baseline_p_value),
+                )
+                if np.isfinite(v)
+            }
         )
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
@@ -330,8 +404,16 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
                 metric,
             )
             mlflow.log_artifacts(str(tmp))
-        register(result, decision.winner, decision.beats_baseline)
-        mlflow.set_tag("registered_model", f"{cfg.mlflow.model_name}@{CHAMPION}")
+        register(result, cfg, data, windowed, period, baselines)
+        promotion = result.promotion
+        mlflow.set_tags(
+            {
+                "registered_model": f"{cfg.mlflow.model_name}@{CHAMPION}",
+                "champion.promoted": str(promotion.promoted).lower(),
+                "champion.version": promotion.version if promotion.promoted else promotion.previous,
+                "champion.reason": promotion.reason[:5000],
+            }
+        )
     return result
 
 
@@ -347,6 +429,7 @@ def format_table(table: pd.DataFrame) -> str:
         "params",
         "train_seconds",
         "inference_ms_per_window",
+        "note",
     ]
     shown = shown[[c for c in cols if c in shown.columns]]
     header = "| model | " + " | ".join(shown.columns) + " |"
@@ -354,7 +437,9 @@ def format_table(table: pd.DataFrame) -> str:
     for name, row in shown.iterrows():
         cells = []
         for col, v in row.items():
-            if pd.isna(v):
+            if isinstance(v, str):
+                cells.append(v)
+            elif pd.isna(v):
                 cells.append("–")
             elif col == "params":
                 cells.append(f"{int(v):,}")

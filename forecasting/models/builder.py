@@ -50,6 +50,16 @@ def _base_period(spec: ModelSpec, lookback: int, period: int) -> int:
     return period if spec.skip == "seasonal" and period <= lookback else 1
 
 
+def untrained_forecast(spec: ModelSpec, lookback: int, period: int) -> str:
+    """What a network with its starting weights forecasts (its output head starts at zero):
+    ``seasonal_naive`` or ``naive`` for a naive base, else the window's or the training mean."""
+    if spec.skip != "none":
+        return "seasonal_naive" if _base_period(spec, lookback, period) > 1 else "naive"
+    if spec.arch == "segment":
+        return "naive" if spec.center == "last" else "window mean"
+    return "training mean"
+
+
 def log_kernel(cell: str, spec: ModelSpec) -> None:
     """Say which recurrent kernel training will run (our GRU picks its fastest one)."""
     if cell == "lstm":

@@ -30,6 +30,8 @@ def split_short(
     The fallback takes every series with fewer than ``lookback`` points and every series the
     comparison left out of training (too short then for training windows).
     """
+    if state.is_baseline:
+        return None, data  # a packaged baseline forecasts every series
     if state.fallback is None:
         return data, None  # the windowing refuses a short series in one line
     lengths = data.frame.groupby(ID, sort=False).size()

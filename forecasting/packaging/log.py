@@ -41,8 +41,6 @@ def log_forecaster(
     ``state``: the other fields of :meth:`PackagedState.from_training` (arch, period, fallback,
     left_out).
     """
-    from mlflow.models import infer_signature
-
     with tempfile.TemporaryDirectory() as tmp:
         artifacts = {
             KERAS_ARTIFACT: str(Path(tmp) / KERAS_FILE),
@@ -52,20 +50,33 @@ def log_forecaster(
         PackagedState.from_training(data, windowed, family, gru_impl, **state).save(
             artifacts[STATE_ARTIFACT]
         )
-        example = example_input(data, windowed.spec.lookback)
-        packaged = ForecasterModel()
-        packaged.load_context(_Context(artifacts))
-        output = packaged.predict(None, example)  # also proves the saved artifacts reload
-        signature = infer_signature(example, output)
-        return mlflow.pyfunc.log_model(
-            name=name,
-            python_model=str(ENTRY),
-            artifacts=artifacts,
-            code_paths=[str(PACKAGE_DIR)],
-            signature=signature,
-            input_example=example,
-            pip_requirements=_requirements(),
-        )
+        return _log(artifacts, example_input(data, windowed.spec.lookback), name)
+
+
+def log_baseline(data, baseline: str, horizon: int, period: int, name: str = "forecaster"):
+    """Log ``baseline`` (``naive`` or ``seasonal_naive``) as a packaged forecaster of ``data``'s
+    columns: the same pyfunc, input and output as a network's, without weights."""
+    with tempfile.TemporaryDirectory() as tmp:
+        state = PackagedState.for_baseline(data, baseline, horizon, period)
+        artifacts = {STATE_ARTIFACT: str(state.save(Path(tmp) / STATE_FILE))}
+        return _log(artifacts, example_input(data, max(state.lookback, 2)), name)
+
+
+def _log(artifacts: dict[str, str], example: pd.DataFrame, name: str):
+    from mlflow.models import infer_signature
+
+    packaged = ForecasterModel()
+    packaged.load_context(_Context(artifacts))
+    output = packaged.predict(None, example)  # also proves the saved artifacts reload
+    return mlflow.pyfunc.log_model(
+        name=name,
+        python_model=str(ENTRY),
+        artifacts=artifacts,
+        code_paths=[str(PACKAGE_DIR)],
+        signature=infer_signature(example, output),
+        input_example=example,
+        pip_requirements=_requirements(),
+    )
 
 
 class _Context:

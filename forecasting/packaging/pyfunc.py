@@ -30,7 +30,9 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
 
         self.state = PackagedState.load(context.artifacts[STATE_ARTIFACT])
         self.scalers = self.state.fitted_scalers()
-        self.model = load_keras(context.artifacts[KERAS_ARTIFACT])
+        self.model = (
+            None if self.state.is_baseline else load_keras(context.artifacts[KERAS_ARTIFACT])
+        )
 
     def predict(
         self, context, model_input: pd.DataFrame, params: dict | None = None

@@ -76,7 +76,8 @@ class PackagedState(_Frozen):
 
     Args:
         format_version: the format this state was read as or is written in.
-        family: ``lstm`` or ``gru``.
+        family: ``lstm`` or ``gru``, or a baseline (``naive``, ``seasonal_naive``) packaged as the
+            forecaster when no network beat it (then there are no weights and no scalers).
         gru_impl: the GRU implementation (``custom``, ``cell``, ``keras``; ``n/a`` for an LSTM).
         columns: the training file's id, time and target column names.
         covariates: the covariate columns the model reads, in order.
@@ -86,7 +87,8 @@ class PackagedState(_Frozen):
         horizon: H, steps forecast at once.
         calendar: names of the calendar features, in order.
         scalers: the training scaler of each series id.
-        arch: the network's architecture (``segment`` or ``pointwise``).
+        arch: the network's architecture (``segment`` or ``pointwise``; ``baseline`` for a
+            packaged baseline).
         period: the season length m the baselines use.
         fallback: the baseline (``naive`` or ``seasonal_naive``) that forecasts a series with
             fewer than ``lookback`` points; ``None`` refuses such series.
@@ -104,7 +106,7 @@ class PackagedState(_Frozen):
     horizon: int = Field(gt=0)
     calendar: tuple[str, ...]
     scalers: dict[str, ScalerState]
-    arch: Literal["segment", "pointwise"] = "pointwise"
+    arch: Literal["segment", "pointwise", "baseline"] = "pointwise"
     period: int = Field(1, gt=0)
     fallback: Literal["naive", "seasonal_naive"] | None = None
     left_out: tuple[str, ...] = ()
@@ -140,6 +142,34 @@ class PackagedState(_Frozen):
             calendar=tuple(windowed.calendar_names),
             scalers={s.uid: ScalerState.from_scaler(s.scaler) for s in windowed.series},
         )
+
+    @classmethod
+    def for_baseline(
+        cls, data: SeriesData, baseline: str, horizon: int, period: int
+    ) -> PackagedState:
+        """The state of ``baseline`` packaged as a forecaster of ``data``'s columns and frequency."""
+        return cls(
+            arch="baseline",
+            period=period,
+            fallback=baseline,
+            family=baseline,
+            gru_impl="n/a",
+            columns=ColumnNames(
+                id=data.columns.id, time=data.columns.time, target=data.columns.target
+            ),
+            covariates=tuple(data.covariates),
+            freq=data.freq,
+            fill=data.fill,
+            lookback=period if baseline == "seasonal_naive" else 1,
+            horizon=horizon,
+            calendar=(),
+            scalers={},
+        )
+
+    @property
+    def is_baseline(self) -> bool:
+        """A packaged baseline: every series is forecast by ``fallback``, there is no network."""
+        return self.arch == "baseline"
 
     @property
     def model_columns(self) -> Columns:

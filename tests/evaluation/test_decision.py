@@ -46,14 +46,15 @@ def test_gru_kept_when_lstm_better_by_less_than_tolerance(test):
     _assert_reason_has_scores(d.reason, 0.97, 1.00)
 
 
-def test_gru_kept_between_lstm_and_baseline_says_only_the_lstm_beats_it():
+def test_gru_kept_between_lstm_and_baseline_proposes_the_baseline():
     """The LSTM beats seasonal naive, the GRU does not, and the LSTM is not considerably better:
-    the rule keeps the GRU, and the reason and the flag must not hide that it loses to the baseline."""
+    the rule keeps the GRU, which loses to the baseline, so the baseline is what should serve."""
     gru = gru_errors()
     d = decide(Rule(tolerance=0.05), 0.97, 1.00, 0.98, 0.97 * gru, gru, horizon=1)
     assert d.winner == "gru"
     assert d.beats_baseline is False
-    assert "the GRU does not beat seasonal naive (MASE 0.980); only the LSTM does" in d.reason
+    assert d.candidate == "seasonal_naive"
+    assert "It does NOT beat the best baseline, seasonal naive (MASE 0.980)" in d.reason
     assert "the LSTM's is 3.0% lower" in d.reason
 
 
@@ -87,16 +88,38 @@ def test_lstm_kept_when_considerably_and_significantly_better(test):
     ("lstm_score", "gru_score", "winner"),
     [(0.80, 1.00, "lstm"), (1.00, 0.90, "gru")],
 )
-def test_baseline_not_beaten_registers_the_better_rnn_and_says_so(lstm_score, gru_score, winner):
+def test_baseline_not_beaten_proposes_the_baseline_and_says_so(lstm_score, gru_score, winner):
     gru = gru_errors()
     lstm = gru * lstm_score / gru_score
     d = decide(Rule(), lstm_score, gru_score, 0.70, lstm, gru, horizon=1)
     assert d.winner == winner
     assert d.beats_baseline is False
-    assert "Neither RNN beats seasonal naive" in d.reason
-    assert "MASE 0.700" in d.reason
-    assert f"({winner.upper()})" in d.reason
+    assert d.candidate == "seasonal_naive"
+    assert "does NOT beat the best baseline, seasonal naive (MASE 0.700)" in d.reason
+    assert "proposes seasonal naive to serve" in d.reason
     _assert_reason_has_scores(d.reason, lstm_score, gru_score)
+
+
+@pytest.mark.parametrize("test", TESTS)
+def test_the_kept_rnn_must_beat_the_best_baseline_considerably_and_significantly(test):
+    """With the baseline's window errors the same paired rule applies: 3% better on every window
+    is significant but inside the tolerance; 20% better with no systematic difference is not
+    significant; 20% better on every window beats it."""
+    gru = gru_errors()
+    rule = Rule(tolerance=0.05, test=test)
+
+    def against(baseline_errors, baseline_score):
+        return decide(rule, 1.2, 1.0, baseline_score, 1.2 * gru, gru, 1, "naive", baseline_errors)
+
+    close = against(gru / 0.97, 1.0 / 0.97)
+    assert not close.beats_baseline and close.candidate == "naive"
+    assert close.baseline_gain == pytest.approx(0.03)
+    noisy = against(no_systematic_difference(gru), 1.25)  # scores apart, windows alike
+    assert not noisy.beats_baseline and noisy.baseline_p_value > 0.05
+    clear = against(gru / 0.8, 1.25)
+    assert clear.beats_baseline and clear.candidate == "gru"
+    assert clear.baseline_gain == pytest.approx(0.2)
+    assert "It beats the best baseline, naive: GRU MASE is 20.0% lower than naive's" in clear.reason
 
 
 def test_lstm_wins_on_the_windows_where_errors_are_defined(caplog):

@@ -130,8 +130,11 @@ def test_parent_decision_tags(store, comparison):
     d = comparison.result.decision
     tags = parent.data.tags
     assert tags["decision.winner"] == d.winner in FAMILIES
-    assert tags["decision.beats_seasonal_naive"] == str(d.beats_baseline).lower()
+    assert tags["decision.best_baseline"] == d.baseline
+    assert tags["decision.beats_best_baseline"] == str(d.beats_baseline).lower()
+    assert tags["decision.candidate"] == (d.winner if d.beats_baseline else d.baseline)
     reason = tags["decision.reason"]
+    assert d.baseline.replace("_", " ") in reason
     # The numbers in the reason are those the children logged.
     for family in FAMILIES:
         assert f"{children[family].data.metrics['backtest_mase']:.3f}" in reason, family
@@ -158,27 +161,38 @@ def test_parent_artifacts(store, comparison, tmp_path):
     assert decision["winner"] == parent.data.tags["decision.winner"]
     assert decision["lstm_score"] == pytest.approx(table.loc["lstm", "mase"])
     assert decision["gru_score"] == pytest.approx(table.loc["gru", "mase"])
-    assert decision["baseline_score"] == pytest.approx(table.loc["seasonal_naive", "mase"])
+    assert decision["baseline_score"] == pytest.approx(table.loc[decision["baseline"], "mase"])
+    assert decision["baseline_score"] == pytest.approx(
+        table.loc[["seasonal_naive", "naive"], "mase"].min()
+    )
 
     markdown = _download(client, run_id, "comparison.md", tmp_path).read_text()
     assert "| model |" in markdown and "| seasonal_naive |" in markdown
     assert parent.data.tags["decision.reason"] in markdown
 
 
-def test_registry_aliases_point_at_winner_and_other(store, comparison):
+def test_registry_first_comparison_makes_its_candidate_champion(store, comparison):
+    """Both families are versions with their family tag; the candidate (the kept RNN if it beat
+    the best baseline, else that baseline as a packaged forecaster) is the first champion."""
     client, parent, children, _ = store
-    winner = parent.data.tags["decision.winner"]
-    other = next(f for f in FAMILIES if f != winner)
-    champion = client.get_model_version_by_alias(comparison.model_name, "champion")
-    challenger = client.get_model_version_by_alias(comparison.model_name, "challenger")
-    assert champion.run_id == children[winner].info.run_id
-    assert challenger.run_id == children[other].info.run_id
-    assert champion.tags["model_family"] == winner
-    assert challenger.tags["model_family"] == other
-    assert champion.version != challenger.version
-    assert champion.tags["comparison_run_id"] == parent.info.run_id
-    assert champion.version == comparison.result.families[winner].version
-    assert len(client.search_model_versions(f"name='{comparison.model_name}'")) == 2
+    d = comparison.result.decision
+    name = comparison.model_name
+    versions = {str(v.version): v for v in client.search_model_versions(f"name='{name}'")}
+    families = {v.tags["model_family"]: v for v in versions.values()}
+    for family in FAMILIES:
+        assert families[family].run_id == children[family].info.run_id
+        assert str(families[family].version) == comparison.result.families[family].version
+        assert families[family].tags["comparison_run_id"] == parent.info.run_id
+    champion = client.get_model_version_by_alias(name, "champion")
+    assert champion.tags["model_family"] == d.candidate
+    assert str(champion.version) == comparison.result.candidate_version
+    assert champion.tags["promoted_how"] == "comparison"
+    assert parent.data.tags["champion.promoted"] == "true"
+    assert parent.data.tags["champion.version"] == str(champion.version)
+    # Two families, plus the baseline when it is the candidate; no challenger after a first run.
+    assert len(versions) == 2 + (not d.beats_baseline)
+    with pytest.raises(Exception, match="alias"):
+        client.get_model_version_by_alias(name, "challenger")
 
 
 def test_no_run_left_running(store):
