@@ -131,7 +131,7 @@ def settle(
             reason = "first champion of this registered model"
             make_champion(c, name, candidate_version, "comparison", reason)
             return Promotion(candidate_version, True, None, reason)
-        previous = current.version
+        previous = str(current.version)
         if (current.tags or {}).get("data_signature") != signature:
             reason = (
                 f"the current champion (version {previous}) forecasts other series, frequency or "

@@ -136,10 +136,10 @@ def promote(name: str, version: str, uri: str | None = None) -> str:
         raise InputError(f"{uri}: registered model {name!r} has no version {version!r}") from None
     with model_lock(uri, name):
         before = by_alias(c, name, CHAMPION)
-        if before is not None and before.version == str(version):
+        if before is not None and str(before.version) == str(version):
             raise InputError(f"{name}: version {version} is already the {CHAMPION}")
         make_champion(c, name, str(version), "forecast models promote", "promoted by hand")
-    return before.version if before is not None else ""
+    return str(before.version) if before is not None else ""
 
 
 def rollback(name: str, uri: str | None = None) -> tuple[str, str]:
@@ -153,23 +153,24 @@ def rollback(name: str, uri: str | None = None) -> tuple[str, str]:
         past = history(c, name)
         if current is None:
             raise InputError(f"{name}: there is no {CHAMPION} to roll back")
-        earlier = [v for v in past if v != current.version]
+        now = str(current.version)
+        earlier = [v for v in past if v != now]
         if not earlier:
             raise InputError(
-                f"{name}: version {current.version} is the only {CHAMPION} so far; no previous one to roll back to"
+                f"{name}: version {now} is the only {CHAMPION} so far; no previous one to roll back to"
             )
         target = earlier[-1]
         c.set_registered_model_alias(name, CHAMPION, target)
-        c.set_model_version_tag(name, current.version, "rolled_back_at", _now())
+        c.set_model_version_tag(name, now, "rolled_back_at", _now())
         for key, value in (
             ("promoted_at", _now()),
             ("promoted_how", "forecast models rollback"),
-            ("promotion_reason", f"rolled back from version {current.version}"),
+            ("promotion_reason", f"rolled back from version {now}"),
         ):
             c.set_model_version_tag(name, target, key, value)
         c.set_registered_model_tag(name, HISTORY_TAG, json.dumps(earlier))
-    log.info("%s: %s moved back from version %s to %s", name, CHAMPION, current.version, target)
-    return current.version, target
+    log.info("%s: %s moved back from version %s to %s", name, CHAMPION, now, target)
+    return now, target
 
 
 def versions_table(name: str, uri: str | None = None) -> pd.DataFrame:
