@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "schedule",
     "benchmark",
     "diagnose",
+    "runs",
 )
 
 
