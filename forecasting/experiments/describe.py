@@ -31,9 +31,10 @@ def data_label(path: str) -> str:
 
 
 def run_name(data_path: str, horizon: int, started: datetime | None = None) -> str:
-    """``sales.csv · horizon 12 · 2026-06-01 14:03``: what, how far ahead, when (local time)."""
+    """``sales.csv · H=12 · 2026-06-01 14:03``: what, how far ahead, when (local time); short,
+    so the UI's run list shows the data and the horizon before it cuts the name."""
     started = started or datetime.now()
-    return f"{data_label(data_path)} · horizon {horizon} · {started:%Y-%m-%d %H:%M}"
+    return f"{data_label(data_path)} · H={horizon} · {started:%Y-%m-%d %H:%M}"
 
 
 def description(

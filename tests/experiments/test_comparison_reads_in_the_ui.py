@@ -25,9 +25,9 @@ def test_experiment_is_of_the_model_training_kind(comparison):
 
 
 def test_runs_are_named_after_data_horizon_and_start_time(comparison, parent):
-    assert re.fullmatch(
-        r"sales\.csv · horizon 12 · \d{4}-\d\d-\d\d \d\d:\d\d", parent.info.run_name
-    ), parent.info.run_name
+    assert re.fullmatch(r"sales\.csv · H=12 · \d{4}-\d\d-\d\d \d\d:\d\d", parent.info.run_name), (
+        parent.info.run_name
+    )
     client = comparison.client()
     for family in ("lstm", "gru"):
         run = client.get_run(comparison.result.families[family].run_id)

@@ -256,7 +256,7 @@ def test_the_real_command_prints_exactly_one_line(pipeline, fresh_store, tmp_pat
     assert all_runs(fresh_store) == []
 
 
-PARENT_NAME = "sales.csv · horizon 12 · <start time>"
+PARENT_NAME = "sales.csv · H=12 · <start time>"
 
 
 def _names(runs) -> list[str]:
