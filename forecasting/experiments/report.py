@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from forecasting.experiments.compare import CHAMPION, ComparisonResult, format_table
-from forecasting.tracking.store import ui_links
+from forecasting.tracking.store import run_link, ui_links
 
 UI_URL = "http://127.0.0.1:5000"
 
@@ -35,5 +35,9 @@ def summary(result: ComparisonResult) -> str:
         "Compare the runs in the MLflow UI:  forecast ui   (then open)",
     ]
     lines += [f"  {link}" for link in ui_links(UI_URL, result.experiment_id, result.run_ids)]
+    lines.append(
+        f"  {run_link(UI_URL, result.experiment_id, result.parent_run_id)}"
+        "  (decision, table, backtest_mase.png)"
+    )
     lines.append(f"Tracking store: {result.tracking_uri}")
     return "\n".join(lines)

@@ -70,3 +70,15 @@ def test_mase_chart_is_logged_with_intervals_around_the_tables_mase(comparison, 
         assert stats.loc[family, "mase"] == pytest.approx(result.table.loc[family, "mase"])
         assert stats.loc[family, "low"] < stats.loc[family, "mase"] < stats.loc[family, "high"]
     assert np.isfinite(stats.to_numpy()).all()
+
+
+def test_summary_links_the_model_training_view_and_the_comparison(comparison):
+    from forecasting.experiments.report import summary
+
+    result = comparison.result
+    text = summary(result)
+    assert f"/#/experiments/{result.experiment_id}/runs?workflowType=machine_learning" in text
+    assert (
+        f"/#/experiments/{result.experiment_id}/runs/{result.parent_run_id}"
+        "?workflowType=machine_learning" in text
+    )
