@@ -191,7 +191,12 @@ plt.show()
 # %%
 tags = parent.data.tags
 display(Markdown(f"**Winner: {tags['decision.winner'].upper()}** — {tags['decision.reason']}"))
-print("beats seasonal naive:", tags.get("decision.beats_seasonal_naive"))
+print(
+    "best baseline:",
+    tags.get("decision.best_baseline"),
+    "- beaten:",
+    tags.get("decision.beats_best_baseline"),
+)
 
 registered = tags.get("registered_model")  # NAME@champion
 if registered:

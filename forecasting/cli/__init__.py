@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "benchmark",
     "diagnose",
     "models",
+    "runs",
 )
 
 

@@ -26,7 +26,7 @@ def run(args) -> int:
     try:
         wait_until_up(url, proc)
         print(f"MLflow UI at {url} (store {resolve_uri(uri)}); Ctrl-C stops it.")
-        print("The UI opens on its GenAI view; the LSTM/GRU training runs are here:")
+        print("The LSTM/GRU comparisons, in the UI's model-training view:")
         for exp in mlflow.search_experiments():
             if (
                 exp.name != "Default"

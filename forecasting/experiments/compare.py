@@ -25,6 +25,7 @@ from forecasting.data import ID, Columns, SeriesData, load_series
 from forecasting.data.frequency import fixed_step
 from forecasting.evaluation.backtest import Backtest, baseline_backtest, model_backtest
 from forecasting.evaluation.decision import Decision, decide
+from forecasting.experiments import describe
 from forecasting.experiments.auto import Choice, resolve
 from forecasting.experiments.champion import Promotion, data_signature, settle
 from forecasting.models.baselines import seasonal_period
@@ -310,7 +311,10 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
     rule = cfg.rule
     with (
         sigterm_as_interrupt(),
-        tracked_run(experiment_id=experiment_id, run_name=f"{cfg.name}: lstm vs gru") as parent,
+        tracked_run(
+            experiment_id=experiment_id,
+            run_name=describe.run_name(cfg.data.path, windowed.spec.horizon),
+        ) as parent,
     ):
         mlflow.set_tags({"pipeline": cfg.name, "role": "comparison", "data.source": data.source})
         mlflow.log_params(
@@ -403,6 +407,17 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
                 forecasts,
                 metric,
             )
+            plots.backtest_mase(
+                tmp / describe.MASE_CHART,
+                {
+                    "LSTM": lstm.window_errors,
+                    "GRU": gru.window_errors,
+                    "seasonal naive": baselines["seasonal_naive"].window_errors,
+                    "naive": baselines["naive"].window_errors,
+                },
+                windowed.splits["test"].series,
+                winner=decision.winner.upper(),
+            )
             mlflow.log_artifacts(str(tmp))
         register(result, cfg, data, windowed, period, baselines)
         promotion = result.promotion
@@ -412,6 +427,15 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
                 "champion.promoted": str(promotion.promoted).lower(),
                 "champion.version": promotion.version if promotion.promoted else promotion.previous,
                 "champion.reason": promotion.reason[:5000],
+                describe.NOTE_TAG: describe.description(
+                    decision,
+                    format_table(table),
+                    metric=metric,
+                    data_line=f"{describe.data_label(cfg.data.path)}, {len(data.ids)} series "
+                    f"at frequency {data.freq}, horizon {windowed.spec.horizon}, "
+                    f"{len(windowed.splits['test'])} backtest windows",
+                    registry=describe.registry_lines(result),
+                ),
             }
         )
     return result

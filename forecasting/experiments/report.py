@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from forecasting.experiments.compare import ComparisonResult, format_table
-from forecasting.tracking.registry import CHALLENGER, CHAMPION
-from forecasting.tracking.store import ui_links
+from forecasting.experiments.describe import registry_lines
+from forecasting.tracking.store import run_link, ui_links
 
 UI_URL = "http://127.0.0.1:5000"
 
@@ -34,26 +34,9 @@ def summary(result: ComparisonResult) -> str:
         "Compare the runs in the MLflow UI:  forecast ui   (then open)",
     ]
     lines += [f"  {link}" for link in ui_links(UI_URL, result.experiment_id, result.run_ids)]
+    lines.append(
+        f"  {run_link(UI_URL, result.experiment_id, result.parent_run_id)}"
+        "  (decision, table, backtest_mase.png)"
+    )
     lines.append(f"Tracking store: {result.tracking_uri}")
     return "\n".join(lines)
-
-
-def registry_lines(result: ComparisonResult) -> list[str]:
-    """Which version serves now, and why; how to promote a candidate that did not replace it."""
-    p, name = result.promotion, result.model_name
-    versions = ", ".join(f"{f.upper()} version {r.version}" for f, r in result.families.items())
-    lines = [f"Registered {name}: {versions}"]
-    if p is None:
-        return lines
-    candidate = result.decision.candidate.replace("_", " ")
-    shown = candidate.upper() if candidate in ("lstm", "gru") else candidate
-    if p.promoted:
-        lines.append(
-            f"Champion: models:/{name}@{CHAMPION} is now version {p.version} ({shown}): {p.reason}."
-        )
-    else:
-        lines.append(
-            f"Champion unchanged: models:/{name}@{CHAMPION} stays version {p.previous}; "
-            f"the candidate, version {p.version} ({shown}), is @{CHALLENGER}: it {p.reason}."
-        )
-    return lines

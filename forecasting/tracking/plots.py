@@ -107,3 +107,89 @@ def comparison(
     ax.set_title(f"{data.series[test.series[row]].uid}: one backtest window", fontsize=10)
     ax.legend(fontsize=8)
     _save(fig, path)
+
+
+def bootstrap_mase(
+    window_errors: dict[str, np.ndarray],
+    series: np.ndarray,
+    n_draws: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Backtest MASE of each forecaster with a bootstrap interval, one row per forecaster.
+
+    ``window_errors[name]`` holds each backtest window's MAE over its series' MASE scale, and
+    ``series`` each window's series: the MASE of a series is the mean over its windows, the
+    backtest's MASE the mean over series (NaN series left out, as in the table). Each draw
+    resamples the windows within every series with replacement — the same draw for every
+    forecaster — and recomputes that mean; the interval holds the central ``level`` of the
+    draws. Windows of a series overlap in time, so their errors are correlated and the
+    interval is, if anything, too narrow: a guide to the spread, not a test.
+    """
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero(series == s) for s in np.unique(series)]
+    draws = [rng.choice(rows, size=(n_draws, len(rows))) for rows in groups]
+    rows = {}
+    for name, errors in window_errors.items():
+        errors = np.asarray(errors, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            estimate = np.nanmean([errors[g].mean() for g in groups])
+            per_draw = np.nanmean(np.stack([errors[d].mean(axis=1) for d in draws]), axis=0)
+        tail = 100.0 * (1.0 - level) / 2.0
+        low, high = np.nanpercentile(per_draw, [tail, 100.0 - tail])
+        rows[name] = {"mase": float(estimate), "low": float(low), "high": float(high)}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["mase", "low", "high"])
+
+
+def backtest_mase(
+    path,
+    window_errors: dict[str, np.ndarray],
+    series: np.ndarray,
+    winner: str | None = None,
+    baselines: tuple[str, ...] = ("seasonal naive", "naive"),
+    n_draws: int = 2000,
+) -> pd.DataFrame:
+    """Bars of backtest MASE per model and baseline (grey) with 95% bootstrap intervals; the
+    winner's bar is marked, a dashed line at the first baseline's MASE. Returns the numbers."""
+    stats = bootstrap_mase(window_errors, series, n_draws=n_draws)
+    names = list(stats.index)
+    colors = ["0.7" if n in baselines else "tab:blue" if n == winner else "tab:cyan" for n in names]
+    baseline = baselines[0] if baselines else None
+    fig = Figure(figsize=(8, 5.2))
+    ax = fig.subplots()
+    x = np.arange(len(names))
+    below = (stats["mase"] - stats["low"]).clip(lower=0).to_numpy()
+    above = (stats["high"] - stats["mase"]).clip(lower=0).to_numpy()
+    ax.bar(x, stats["mase"], color=colors, yerr=[below, above], capsize=6, ecolor="black")
+    for xi, (_, row) in zip(x, stats.iterrows(), strict=True):
+        ax.annotate(
+            f"{row['mase']:.3f}\n[{row['low']:.3f}, {row['high']:.3f}]",
+            (xi, row["high"] if np.isfinite(row["high"]) else row["mase"]),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=9,
+        )
+    if baseline in stats.index and np.isfinite(stats.loc[baseline, "mase"]):
+        ax.axhline(stats.loc[baseline, "mase"], color="0.3", ls="--", lw=1, label=baseline)
+        ax.legend(loc="upper left", fontsize=8)
+    ax.set_xticks(x, [f"{n}\n(winner)" if n == winner else n for n in names])
+    ax.set_ylabel("MASE (lower is better)")
+    top = np.nanmax(stats["high"].to_numpy()) if np.isfinite(stats["high"]).any() else 1.0
+    ax.set_ylim(0, top * 1.25)
+    ax.set_title("Backtest MASE per model and baseline")
+    fig.text(
+        0.5,
+        0.01,
+        "Bar: mean over series of the backtest MASE. Error bar: 95% bootstrap interval "
+        f"({n_draws} draws of\nthe backtest windows within each series; overlapping windows "
+        "make it, if anything, too narrow).",
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        color="0.25",
+    )
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    fig.savefig(path, dpi=100)
+    return stats

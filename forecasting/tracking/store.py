@@ -17,6 +17,11 @@ log = logging.getLogger(__name__)
 DEFAULT_DIR = Path("mlruns")
 DB_NAME = "mlflow.db"
 
+# The MLflow UI (3.x) opens an experiment in the view its kind names; without the tag it files
+# training runs under "Evaluation runs" of its GenAI view. Ours are model-training experiments.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+MODEL_TRAINING = "custom_model_development"
+
 
 def default_uri(root: Path | None = None) -> str:
     folder = (root or Path.cwd()) / DEFAULT_DIR
@@ -54,7 +59,11 @@ def use_store(uri: str | None = None) -> str:
 
 
 def ensure_experiment(name: str, uri: str | None = None) -> str:
-    """Experiment id for ``name``, creating it with its artifacts beside a SQLite store."""
+    """Experiment id for ``name``, creating it with its artifacts beside a SQLite store.
+
+    The experiment opens in the UI's model-training view: a new one is created with the
+    experiment-kind tag, an existing one without it gets it (a kind set by hand is kept).
+    """
     import mlflow
 
     uri = resolve_uri(uri)
@@ -63,21 +72,41 @@ def ensure_experiment(name: str, uri: str | None = None) -> str:
     if found is not None:
         if found.lifecycle_stage == "deleted":
             client.restore_experiment(found.experiment_id)
+        if EXPERIMENT_KIND_TAG not in found.tags:
+            client.set_experiment_tag(found.experiment_id, EXPERIMENT_KIND_TAG, MODEL_TRAINING)
+            log.info("experiment %s now opens in the MLflow UI's model-training view", name)
         return found.experiment_id
     root = artifact_root(uri)
     location = f"{root}/{name}" if root else None
-    return client.create_experiment(name, artifact_location=location)
+    return client.create_experiment(
+        name, artifact_location=location, tags={EXPERIMENT_KIND_TAG: MODEL_TRAINING}
+    )
+
+
+# MLflow 3.17's UI picks its view from a switch in the browser ("GenAI" | "Model training",
+# remembered per browser, GenAI at first), not from the experiment's kind; this query parameter
+# opens the model-training view whatever the switch says.
+MODEL_TRAINING_VIEW = "workflowType=machine_learning"
 
 
 def ui_links(base_url: str, experiment_id: str, run_ids: list[str] | None = None) -> list[str]:
-    """Direct links to the training-runs view (the UI otherwise opens on its GenAI view)."""
+    """Direct links to the model-training view of an experiment's runs, and to a comparison of
+    ``run_ids`` (the UI otherwise opens on its GenAI view)."""
     base = base_url.rstrip("/")
-    links = [f"{base}/#/experiments/{experiment_id}/runs"]
+    links = [f"{base}/#/experiments/{experiment_id}/runs?{MODEL_TRAINING_VIEW}"]
     if run_ids:
         import json
         from urllib.parse import quote
 
         links.append(
-            f"{base}/#/compare-runs?runs={quote(json.dumps(run_ids))}&experiments={quote(json.dumps([experiment_id]))}"
+            f"{base}/#/compare-runs?runs={quote(json.dumps(run_ids))}"
+            f"&experiments={quote(json.dumps([experiment_id]))}&{MODEL_TRAINING_VIEW}"
         )
     return links
+
+
+def run_link(base_url: str, experiment_id: str, run_id: str) -> str:
+    """A run's page (its description, metrics, child runs) in the model-training view."""
+    return (
+        f"{base_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}?{MODEL_TRAINING_VIEW}"
+    )
