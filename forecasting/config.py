@@ -54,7 +54,32 @@ class DataConfig(_Section):
     covariates: list[str] | None = None
     freq: str | None = None
     fill: Literal["interpolate", "ffill", "drop"] = "interpolate"
-    strict: bool = False  # refuse the data when any series is too short, instead of leaving it out
+    # The fill bound: a series with a larger share of invented points, or one gap longer than
+    # max_gap steps (``season``: one season of the frequency), cannot be used as given.
+    max_fill: float = Field(0.1, ge=0, le=1)
+    max_gap: PositiveInt | Literal["season"] = "season"
+    strict: bool = (
+        False  # refuse the data when any series cannot be used, instead of leaving it out
+    )
+    # How the file is read: separator (None: sniffed), wide layout (a time column and one
+    # column per series), timestamp format (strptime codes) or day-first order.
+    sep: str | None = Field(None, min_length=1)
+    wide: bool = False
+    date_format: str | None = Field(None, min_length=1)
+    dayfirst: bool | None = None
+
+    def gap_steps(self, period: int) -> int:
+        """The longest gap that may be filled, in steps (``season``: ``period``)."""
+        return period if self.max_gap == "season" else self.max_gap
+
+    def read_options(self) -> dict:
+        """The keyword arguments of ``data.load_series`` that say how to read the file."""
+        return {
+            "sep": self.sep,
+            "wide": self.wide,
+            "date_format": self.date_format,
+            "dayfirst": self.dayfirst,
+        }
 
 
 class WindowSpec(_Section):

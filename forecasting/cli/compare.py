@@ -7,7 +7,12 @@ share one default per setting.
 
 from __future__ import annotations
 
-from forecasting.cli.options import add_data_options
+from forecasting.cli.options import (
+    add_data_options,
+    add_input_options,
+    config_default,
+    input_settings,
+)
 
 # flag -> (config key, type, help); the help's default is read from the config itself.
 FLAGS: dict[str, tuple[str, type, str]] = {
@@ -26,19 +31,12 @@ FLAGS: dict[str, tuple[str, type, str]] = {
 }
 
 
-def config_default(key: str):
-    """The default of config key ``section.name``, read from its section's class."""
-    from forecasting.config import PipelineConfig
-
-    section, name = key.split(".")
-    return PipelineConfig.model_fields[section].default.model_fields[name].default
-
-
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "compare", help="train an LSTM then a GRU, backtest, decide, register the winner"
     )
     add_data_options(p)
+    add_input_options(p)
     for flag, (key, kind, text) in FLAGS.items():
         required = flag == "--horizon"
         default_text = "" if required else f" (default {config_default(key)})"
@@ -50,12 +48,6 @@ def register(subparsers) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="any other config key, e.g. --set model.dropout=0.5 (see pipelines/demo.yaml)",
-    )
-    p.add_argument(
-        "--strict",
-        action="store_true",
-        default=None,
-        help="refuse the data if any series is too short, instead of leaving it to the best baseline",
     )
     p.set_defaults(func=run, needs_tensorflow=True)
 
@@ -74,8 +66,7 @@ def config_tree(args) -> dict:
             "fill": args.fill,
         },
     }
-    if args.strict:
-        tree["data"]["strict"] = True
+    tree["data"].update(input_settings(args))
     for flag, (key, _, _) in FLAGS.items():
         value = getattr(args, flag.lstrip("-").replace("-", "_"))
         if value is not None:

@@ -42,6 +42,67 @@ def add_data_options(parser: argparse.ArgumentParser, required: bool = True) -> 
     )
 
 
+def config_default(key: str):
+    """The default of config key ``section.name``, read from its section's class."""
+    from forecasting.config import PipelineConfig
+
+    section, name = key.split(".")
+    return PipelineConfig.model_fields[section].default.model_fields[name].default
+
+
+# flag -> (config key, type, help) for how a data file is read and how much may be filled;
+# the help's default is read from the config itself.
+INPUT_FLAGS: dict[str, tuple[str, type, str]] = {
+    "--sep": ("data.sep", str, "CSV separator, e.g. ';' (default: sniffed from the first lines)"),
+    "--date-format": (
+        "data.date_format",
+        str,
+        "strptime format of the time column, e.g. %%d/%%m/%%Y (default: inferred)",
+    ),
+    "--max-fill": (
+        "data.max_fill",
+        float,
+        "largest share of a series' points that may be invented by filling",
+    ),
+    "--max-gap": ("data.max_gap", str, "longest gap that may be filled, in steps, or 'season'"),
+}
+# boolean flag -> (config key, help); --dayfirst also has --no-dayfirst.
+INPUT_SWITCHES: dict[str, tuple[str, str]] = {
+    "--wide": ("data.wide", "the file is a time column and one column per series"),
+    "--dayfirst": ("data.dayfirst", "NN/NN/YYYY dates are day first (--no-dayfirst: month first)"),
+    "--strict": (
+        "data.strict",
+        "refuse the data if any series cannot be used as given (too short, or over the fill "
+        "bound), instead of leaving it to the best baseline",
+    ),
+}
+
+
+def _dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    """Flags for how a data file is read and which series can be used as given."""
+    for flag, (key, kind, text) in INPUT_FLAGS.items():
+        default = config_default(key)
+        shown = "" if default is None else f" (default {default})"
+        parser.add_argument(flag, type=kind, default=None, help=text + shown)
+    for flag, (_, text) in INPUT_SWITCHES.items():
+        action = argparse.BooleanOptionalAction if flag == "--dayfirst" else "store_true"
+        parser.add_argument(flag, action=action, default=None, help=text)
+
+
+def input_settings(args: argparse.Namespace) -> dict:
+    """The ``data`` config keys the input flags given on the command line set."""
+    out = {}
+    for flag, (key, *_) in {**INPUT_FLAGS, **INPUT_SWITCHES}.items():
+        value = getattr(args, _dest(flag))
+        if value is not None:
+            out[key.split(".")[1]] = value
+    return out
+
+
 def columns_from(args: argparse.Namespace) -> Columns:
     cov = tuple(args.covariates) if args.covariates is not None else None
     return Columns(id=args.id_col, time=args.time_col, target=args.target, covariates=cov)

@@ -11,9 +11,17 @@ import pandas as pd
 from forecasting.data.bundled import is_bundled, load_bundled
 from forecasting.data.frequency import freq_name, parse_freq
 from forecasting.data.reading import read_table
-from forecasting.data.regularize import FillPolicy, check_grid, infer_frequency, regularize
+from forecasting.data.regularize import (
+    FillPolicy,
+    check_grid,
+    fill_causes,
+    infer_frequency,
+    refuse_finer_freq,
+    regularize,
+)
 from forecasting.data.schema import ID, TARGET, TIME, Columns
 from forecasting.data.validation import to_canonical
+from forecasting.data.wide import refuse_undeclared_wide, wide_to_long
 from forecasting.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -31,6 +39,8 @@ class SeriesData:
     source: str
     fill: FillPolicy = FillPolicy.INTERPOLATE
     ignored: list[str] = field(default_factory=list)
+    gaps: dict[str, int] = field(default_factory=dict)  # longest run of missing points
+    causes: dict[str, str] = field(default_factory=dict)  # why points are missing, where seen
 
     @property
     def ids(self) -> list[str]:
@@ -39,6 +49,27 @@ class SeriesData:
     @property
     def lengths(self) -> pd.Series:
         return self.frame.groupby(ID, sort=False).size()
+
+    def fill_fractions(self) -> pd.Series:
+        """Share of each series' points that were missing (filled, or gaps under ``drop``),
+        the worst first."""
+        lengths = self.lengths
+        missing = pd.Series(self.filled, dtype="float64").reindex(lengths.index, fill_value=0)
+        return (missing / lengths).sort_values(ascending=False, kind="stable")
+
+    def fill_lines(self, limit: int = 10) -> list[str]:
+        """The fill fractions as lines, the worst first, at most ``limit`` series."""
+        fractions = self.fill_fractions()
+        fractions = fractions[fractions > 0]
+        lengths = self.lengths
+        lines = [
+            f"    {uid}: {fraction:.1%} ({self.filled[uid]} of {lengths[uid]} points, "
+            f"longest gap {self.gaps.get(uid, 0)})"
+            for uid, fraction in fractions.head(limit).items()
+        ]
+        if len(fractions) > limit:
+            lines.append(f"    ... and {len(fractions) - limit} more series with missing points")
+        return lines
 
     def series(self, uid: str) -> pd.DataFrame:
         return self.frame[self.frame[ID] == uid]
@@ -58,6 +89,10 @@ class SeriesData:
         if len(lengths) <= 10:
             for uid, n in lengths.items():
                 lines.append(f"    {uid}: {n} points, {self.filled.get(uid, 0)} missing")
+        fill_lines = self.fill_lines()
+        if fill_lines:
+            lines.append("  missing share per series, the worst first:")
+            lines += fill_lines
         return "\n".join(lines)
 
 
@@ -68,6 +103,11 @@ def load_series(
     fill: FillPolicy | str = FillPolicy.INTERPOLATE,
     min_length: int | None = None,
     name: str | None = None,
+    *,
+    sep: str | None = None,
+    wide: bool = False,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> SeriesData:
     """Read and validate ``source`` (a CSV/Parquet path, ``bundled:<name>`` or a DataFrame).
 
@@ -79,6 +119,12 @@ def load_series(
         min_length: every series must have at least this many points after regularising
             (typically lookback + horizon).
         name: how to refer to a DataFrame source in messages.
+        sep: CSV separator; None sniffs it.
+        wide: the table is a time column and one column per series (the column name is the
+            id); without it such a table is refused with that hint.
+        date_format: strptime format of the time column; None infers it.
+        dayfirst: day/month order of ``NN/NN/YYYY`` dates; None: the order every row fits,
+            refused when both fit.
 
     Returns:
         A :class:`SeriesData` whose frame is sorted by id and time, one row per grid step.
@@ -98,14 +144,21 @@ def load_series(
         raw, label = load_bundled(str(source)), str(source)
         columns = Columns(covariates=columns.covariates)
     else:
-        raw, label = read_table(source), str(source)
+        raw, label = read_table(source, sep=sep), str(source)
     if raw.empty:
         raise DataError(f"{label}: no data rows")
 
-    frame, covariates = to_canonical(raw, columns, label)
+    rows = None
+    if wide:
+        raw, rows, columns = wide_to_long(raw, columns, label)
+    else:
+        refuse_undeclared_wide(raw, columns, label)
+    frame, covariates = to_canonical(raw, columns, label, rows, date_format, dayfirst)
     offset = parse_freq(freq) if freq else infer_frequency(frame, label, columns.time)
     check_grid(frame, offset, label, columns.time)
-    regular, filled = regularize(frame, offset, fill, [TARGET, *covariates])
+    if freq:
+        refuse_finer_freq(frame, offset, label, columns.time)
+    regular, filled, gaps = regularize(frame, offset, fill, [TARGET, *covariates])
     if min_length is not None:
         lengths = regular.groupby(ID, sort=False).size()
         short = lengths[lengths < min_length]
@@ -132,6 +185,8 @@ def load_series(
         source=label,
         fill=fill,
         ignored=ignored,
+        gaps=gaps,
+        causes=fill_causes(frame, offset) if total else {},
     )
     log.debug("loaded %s", data.summary())
     return data

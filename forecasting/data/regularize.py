@@ -95,20 +95,96 @@ def _off_grid(frame, at, offset, source, time_col) -> None:
     )
 
 
+def nominal_step(offset: pd.DateOffset) -> pd.Timedelta:
+    """The step of ``offset``; for calendar frequencies its longest (a month: 31 days)."""
+    step = fixed_step(offset)
+    if step is not None:
+        return step
+    return pd.date_range("2001-01-01", periods=13, freq=offset).to_series().diff().max()
+
+
+def _steps_name(step: pd.Timedelta) -> str:
+    return freq_name(to_offset(step))
+
+
+# Below this share of consecutive timestamps one --freq step apart, --freq is not the data's.
+MIN_ON_STEP = 0.01
+
+
+def refuse_finer_freq(frame: pd.DataFrame, offset: pd.DateOffset, source: str, time_col: str):
+    """A ``--freq`` finer than the data (its most common step is coarser, and hardly any two
+    timestamps are one ``--freq`` step apart) would invent most points: refused, naming the
+    first record at the data's step in the file."""
+    diffs = frame.groupby(ID, sort=False)[TIME].diff().dropna()
+    if diffs.empty:
+        return
+    step = nominal_step(offset)
+    modal = diffs.mode().iloc[0]
+    on_step = diffs == step if fixed_step(offset) is not None else diffs <= step
+    if modal <= 1.5 * step or on_step.mean() >= MIN_ON_STEP:
+        return
+    at = frame.loc[diffs.index[diffs == modal], ROW].idxmin()
+    raise DataError(
+        f"{source}: column {time_col!r}: --freq {freq_name(offset)} is finer than the data: most "
+        f"timestamps are {_steps_name(modal)} apart (first {frame.at[at, TIME]} at row "
+        f"{frame.at[at, ROW]}); pass --freq {_steps_name(modal)} or leave --freq out"
+    )
+
+
+def fill_causes(frame: pd.DataFrame, offset: pd.DateOffset) -> dict[str, str]:
+    """The likely cause of invented points, per series where the timestamps show one: its
+    spacing is coarser than the grid, or it changes at a row (two steps off the grid in a row:
+    a gap is one)."""
+    step = nominal_step(offset)
+    diffs = frame.groupby(ID, sort=False)[TIME].diff()
+    on_step = diffs == step if fixed_step(offset) is not None else diffs <= step
+    off = diffs.notna() & ~on_step
+    causes: dict[str, str] = {}
+    if not off.any():
+        return causes
+    name = freq_name(offset)
+    following = diffs.groupby(frame[ID], sort=False).shift(-1)
+    change = off & off.groupby(frame[ID], sort=False).shift(-1, fill_value=False)
+    for at in frame.index[change].to_series().groupby(frame.loc[change, ID], sort=False).first():
+        causes[str(frame.at[at, ID])] = (
+            f"mixed frequencies: the spacing changes from {name} to "
+            f"{_steps_name(following[at])} at row {frame.at[at, ROW]}"
+        )
+    counts = pd.DataFrame({ID: frame[ID], "d": diffs}).dropna().value_counts(sort=True)
+    modal = counts.reset_index().drop_duplicates(ID).set_index(ID)["d"]
+    for uid, d in modal[modal > 1.5 * step].items():  # only the series that have one
+        causes[str(uid)] = (
+            f"mixed frequencies: its timestamps are {_steps_name(d)} apart, coarser than the "
+            f"{name} grid of the file"
+        )
+    return causes
+
+
+def _longest_run(missing: np.ndarray) -> int:
+    """The longest run of True in ``missing``."""
+    if not missing.any():
+        return 0
+    edges = np.diff(np.concatenate(([0], missing.astype(np.int8), [0])))
+    return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
+
+
 def regularize(
     frame: pd.DataFrame, offset: pd.DateOffset, policy: FillPolicy, value_cols: list[str]
-) -> tuple[pd.DataFrame, dict[str, int]]:
+) -> tuple[pd.DataFrame, dict[str, int], dict[str, int]]:
     """Reindex each series to its full grid and fill gaps by ``policy``.
 
     Returns the regular frame (without the ``_row`` column) and, per series, the
-    number of target points that were missing (absent timestamps or empty values).
+    number of target points that were missing (absent timestamps or empty values) and the
+    longest run of them.
     """
-    parts, filled = [], {}
+    parts, filled, gaps = [], {}, {}
     for uid, part in frame.groupby(ID, sort=False):
         part = part.set_index(TIME)
         grid = pd.date_range(part.index[0], part.index[-1], freq=offset, name=TIME)
         values = part[value_cols].reindex(grid)
-        filled[uid] = int(values[TARGET].isna().sum())
+        missing = values[TARGET].isna().to_numpy()
+        filled[uid] = int(missing.sum())
+        gaps[uid] = _longest_run(missing)
         if policy is FillPolicy.INTERPOLATE:
             values = values.interpolate(method="linear", limit_direction="both")
         elif policy is FillPolicy.FFILL:
@@ -116,4 +192,4 @@ def regularize(
         values.insert(0, ID, uid)
         parts.append(values.reset_index())
     out = pd.concat(parts, ignore_index=True)[[ID, TIME, *value_cols]]
-    return out, filled
+    return out, filled, gaps

@@ -34,7 +34,9 @@ def check_columns(frame: pd.DataFrame, columns: Columns, source: str) -> None:
     found = ", ".join(map(str, frame.columns))
     for role, name in (("time", columns.time), ("target", columns.target)):
         if name not in frame.columns:
-            raise DataError(f"{source}: missing {role} column {name!r} (found: {found})")
+            raise DataError(
+                f"{source}: missing {role} column {name!r} (found: {found}){_sep_hint(frame)}"
+            )
     # Only the default id column may be absent (a single-series file); a named one must exist.
     if columns.id != ID and columns.id not in frame.columns:
         raise DataError(f"{source}: missing id column {columns.id!r} (found: {found})")
@@ -43,34 +45,124 @@ def check_columns(frame: pd.DataFrame, columns: Columns, source: str) -> None:
             raise DataError(f"{source}: missing covariate column {name!r} (found: {found})")
 
 
-def parse_times(raw: pd.Series, source: str, column: str, rows: pd.Series) -> pd.Series:
-    """Parse timestamps; time-zone aware input stays aware (mixed offsets become UTC)."""
+def _sep_hint(frame: pd.DataFrame) -> str:
+    """When a file was read as one column whose name holds a separator, say which."""
+    if len(frame.columns) != 1:
+        return ""
+    name = str(frame.columns[0])
+    for sep in (";", "\t", "|", ","):
+        if sep in name:
+            return f"; the file looks separated by {sep!r}: pass --sep {sep!r}"
+    return ""
+
+
+def parse_times(
+    raw: pd.Series,
+    source: str,
+    column: str,
+    rows: pd.Series,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+) -> pd.Series:
+    """Parse timestamps; time-zone aware input stays aware (mixed offsets become UTC).
+
+    ``date_format`` (strptime codes) is used as given. Otherwise dates written ``NN/NN/YYYY``
+    are read in the day/month order ``dayfirst`` gives, or the one order every row fits; when
+    both orders fit and differ the file is refused (see :func:`day_first`).
+    """
     if raw.isna().any():
         at = _first(raw.isna())
         raise DataError(f"{source}: column {column!r}: missing timestamp at row {rows[at]}")
     if pd.api.types.is_datetime64_any_dtype(raw):
         return raw
     text = raw.astype(str).str.strip()
+    if date_format is not None:
+        return _with_format(text, date_format, source, column, rows)
+    if dayfirst is None:
+        dayfirst = day_first(text, source, column, rows)
+    order = {"dayfirst": bool(dayfirst)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            parsed = pd.to_datetime(text, errors="coerce")
+            parsed = pd.to_datetime(text, errors="coerce", **order)
         except (ValueError, TypeError):
-            parsed = pd.to_datetime(text, errors="coerce", utc=True)
+            parsed = pd.to_datetime(text, errors="coerce", utc=True, **order)
         if parsed.dtype == object:  # mixed UTC offsets, e.g. across a DST change
             parsed = _mixed_offsets(text, source, column)
         if parsed.isna().any():  # the format inferred from row 1 may not fit every row
             utc = getattr(parsed.dt, "tz", None) is not None
             try:
-                parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=utc)
+                parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=utc, **order)
             except (ValueError, TypeError):
-                parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+                parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True, **order)
     if parsed.isna().any():
         at = _first(parsed.isna())
         raise DataError(
             f"{source}: column {column!r}: unparsable timestamp {_shown(raw[at])} at row {rows[at]}"
         )
     return parsed
+
+
+def _with_format(text: pd.Series, fmt: str, source: str, column: str, rows: pd.Series):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            parsed = pd.to_datetime(text, errors="coerce", format=fmt)
+        except (ValueError, TypeError):
+            parsed = pd.to_datetime(text, errors="coerce", format=fmt, utc=True)
+    if parsed.isna().any():
+        at = _first(parsed.isna())
+        raise DataError(
+            f"{source}: column {column!r}: timestamp {_shown(text[at])} at row {rows[at]} "
+            f"does not match --date-format {fmt!r}"
+        )
+    return parsed
+
+
+# A date that starts with day and month in either order: 03/04/2024, 3.4.24, 03-04-2024 10:00.
+_NUMERIC_DATE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](?:\d{4}|\d{2})(?:$|[ T])"
+_SETTLE = "pass --dayfirst, --no-dayfirst or --date-format (e.g. %d/%m/%Y)"
+
+
+def day_first(text: pd.Series, source: str, column: str, rows: pd.Series) -> bool:
+    """Whether dates written ``NN/NN/YYYY`` are day first: the one order every row fits.
+
+    Raises:
+        DataError: both orders fit every row and give different dates (ambiguous), or neither
+            does (rows written in different orders).
+    """
+    parts = text.str.extract(_NUMERIC_DATE)
+    if parts.isna().any().any():  # not every row is such a date: nothing to settle here
+        return False
+    first, second = parts[0].astype(int), parts[1].astype(int)
+    fits_day_first = (first <= 31) & (second <= 12)
+    fits_month_first = (first <= 12) & (second <= 31)
+    where = f"{source}: column {column!r}"
+    if fits_day_first.all() and fits_month_first.all():
+        differ = first != second
+        if not differ.any():
+            return False
+        at = _first(differ)
+        raise DataError(
+            f"{where}: ambiguous day/month order: {_shown(text[at])} at row {rows[at]} is "
+            f"day {first[at]} of month {second[at]} or month {first[at]} day {second[at]}; "
+            + _SETTLE
+        )
+    if fits_day_first.all():
+        log.info(
+            "%s: dates read day first (%s at row %s)",
+            where,
+            text[_first(~fits_month_first)],
+            rows[_first(~fits_month_first)],
+        )
+        return True
+    if fits_month_first.all():
+        return False
+    day, month = _first(~fits_month_first), _first(~fits_day_first)
+    raise DataError(
+        f"{where}: day/month order differs between rows: {_shown(text[day])} at row {rows[day]} "
+        f"is day first, {_shown(text[month])} at row {rows[month]} is month first; " + _SETTLE
+    )
 
 
 _UTC_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
@@ -124,16 +216,27 @@ def _is_numeric(raw: pd.Series) -> bool:
 
 
 def to_canonical(
-    frame: pd.DataFrame, columns: Columns, source: str
+    frame: pd.DataFrame,
+    columns: Columns,
+    source: str,
+    rows: pd.Series | None = None,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Check and rename a raw table to ``unique_id, ds, y, <covariates>``.
+
+    ``rows`` are the file's row numbers of ``frame``'s records (default 1, 2, ...: a long
+    file as read); ``date_format`` and ``dayfirst`` say how to read the timestamps.
 
     Returns the canonical frame (sorted by id and time, with a ``_row`` column)
     and the covariate names.
     """
     check_columns(frame, columns, source)
     frame = frame.reset_index(drop=True)
-    rows = pd.Series(np.arange(1, len(frame) + 1), index=frame.index)
+    if rows is None:
+        rows = pd.Series(np.arange(1, len(frame) + 1), index=frame.index)
+    else:
+        rows = pd.Series(np.asarray(rows), index=frame.index)
 
     has_id = columns.id in frame.columns
     if has_id:
@@ -145,7 +248,7 @@ def to_canonical(
     else:
         ids = pd.Series(SINGLE_SERIES_ID, index=frame.index)
 
-    times = parse_times(frame[columns.time], source, columns.time, rows)
+    times = parse_times(frame[columns.time], source, columns.time, rows, date_format, dayfirst)
     target = parse_numbers(frame[columns.target], source, columns.target, rows)
 
     taken = {columns.id, columns.time, columns.target}

@@ -96,11 +96,11 @@ def prepare(cfg: PipelineConfig) -> Prepared:
     columns = Columns(
         d.id_col, d.time_col, d.target, tuple(d.covariates) if d.covariates is not None else None
     )
-    data = load_series(d.path, columns, freq=d.freq, fill=d.fill)
+    data = load_series(d.path, columns, freq=d.freq, fill=d.fill, **d.read_options())
     period = cfg.rule.seasonal_period or seasonal_period(data.freq)
     lengths = data.frame.groupby(ID, sort=False).size()
     cfg, choices = resolve(cfg, lengths, fixed_step(data.freq), period)
-    usable, left_out = partition(data, cfg.windowing, strict=d.strict)
+    usable, left_out = partition(data, cfg.windowing, strict=d.strict, bound=d, period=period)
     windowed = make_windows(usable, cfg.windowing)
     for choice in choices:
         log.info("chose %s", choice)

@@ -221,11 +221,18 @@ def test_fill_policies(write_csv, fill, a, b):
 
 
 def test_filled_counts_are_reported_by_validate(write_csv, capsys):
-    assert main(["validate", "--data", str(write_csv(GAPPY)), "--fill", "ffill"]) == 0
+    # 2 of 7 and 2 of 4 points filled: both over the default bound of 10 %, so raised here.
+    argv = ["validate", "--data", str(write_csv(GAPPY)), "--fill", "ffill", "--max-fill", "0.5"]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "missing points filled (ffill): 4" in out
     assert "a: 7 points, 2 missing" in out
     assert "b: 4 points, 2 missing" in out
+    assert (
+        "  missing share per series, the worst first:\n"
+        "    b: 50.0% (2 of 4 points, longest gap 1)\n"
+        "    a: 28.6% (2 of 7 points, longest gap 1)\n"
+    ) in out
 
 
 def test_unknown_fill_policy_is_an_input_error(write_csv):
