@@ -10,7 +10,7 @@ import pandas as pd
 
 from forecasting.data.bundled import is_bundled, load_bundled
 from forecasting.data.frequency import freq_name, parse_freq
-from forecasting.data.reading import read_table
+from forecasting.data.reading import read_table, sniff_separator
 from forecasting.data.regularize import (
     FillPolicy,
     check_grid,
@@ -138,13 +138,19 @@ def load_series(
     except ValueError as exc:
         choices = ", ".join(p.value for p in FillPolicy)
         raise DataError(f"fill policy {fill!r} is not one of: {choices}") from exc
+    notes: list[str] = []  # choices made from the data, logged once every check passed
     if isinstance(source, pd.DataFrame):
         raw, label = source, name or "<frame>"
     elif is_bundled(str(source)):
         raw, label = load_bundled(str(source)), str(source)
         columns = Columns(covariates=columns.covariates)
     else:
-        raw, label = read_table(source, sep=sep), str(source)
+        label = str(source)
+        if sep is None and Path(source).suffix.lower() == ".csv" and Path(source).is_file():
+            sep = sniff_separator(Path(source))
+            if sep != ",":
+                notes.append(f"{label}: separator {sep!r} (sniffed; --sep sets it)")
+        raw = read_table(source, sep=sep)
     if raw.empty:
         raise DataError(f"{label}: no data rows")
 
@@ -153,7 +159,7 @@ def load_series(
         raw, rows, columns = wide_to_long(raw, columns, label)
     else:
         refuse_undeclared_wide(raw, columns, label)
-    frame, covariates = to_canonical(raw, columns, label, rows, date_format, dayfirst)
+    frame, covariates = to_canonical(raw, columns, label, rows, date_format, dayfirst, notes)
     offset = parse_freq(freq) if freq else infer_frequency(frame, label, columns.time)
     check_grid(frame, offset, label, columns.time)
     if freq:
@@ -168,6 +174,8 @@ def load_series(
                 f"points, fewer than lookback + horizon = {min_length}"
             )
     # Logged only once every check passed, so that an error stays one line on stderr.
+    for note in notes:
+        log.info("%s", note)
     used = {columns.id, columns.time, columns.target, *covariates}
     ignored = [str(c) for c in raw.columns if c not in used and str(c) not in used]
     if ignored:
@@ -175,7 +183,8 @@ def load_series(
         log.warning("%s: ignoring %s columns %s", label, why, ", ".join(ignored))
     total = sum(filled.values())
     if total:
-        log.info("%d missing points across %d series (policy: %s)", total, len(filled), fill.value)
+        # At debug level: the usable-series policy says what it kept, or refuses in one line.
+        log.debug("%d missing points across %d series (policy: %s)", total, len(filled), fill.value)
     data = SeriesData(
         frame=regular,
         columns=columns,

@@ -60,8 +60,7 @@ def read_table(path: str | Path, sep: str | None = None) -> pd.DataFrame:
             sep = {"\\t": "\t", "tab": "\t"}.get(sep, sep)  # typed on a command line
             if sep is None:
                 sep = sniff_separator(path)
-                if sep != ",":
-                    log.info("%s: separator %r (sniffed; --sep sets it)", path, sep)
+                log.debug("%s: separator %r (sniffed)", path, sep)
             frame = pd.read_csv(
                 path, sep=sep, dtype=str, keep_default_na=True, skipinitialspace=True
             )

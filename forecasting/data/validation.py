@@ -63,6 +63,7 @@ def parse_times(
     rows: pd.Series,
     date_format: str | None = None,
     dayfirst: bool | None = None,
+    notes: list[str] | None = None,
 ) -> pd.Series:
     """Parse timestamps; time-zone aware input stays aware (mixed offsets become UTC).
 
@@ -79,7 +80,7 @@ def parse_times(
     if date_format is not None:
         return _with_format(text, date_format, source, column, rows)
     if dayfirst is None:
-        dayfirst = day_first(text, source, column, rows)
+        dayfirst = day_first(text, source, column, rows, notes if notes is not None else [])
     order = {"dayfirst": bool(dayfirst)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -124,8 +125,9 @@ _NUMERIC_DATE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](?:\d{4}|\d{2})(?:$|[ T])"
 _SETTLE = "pass --dayfirst, --no-dayfirst or --date-format (e.g. %d/%m/%Y)"
 
 
-def day_first(text: pd.Series, source: str, column: str, rows: pd.Series) -> bool:
-    """Whether dates written ``NN/NN/YYYY`` are day first: the one order every row fits.
+def day_first(text: pd.Series, source: str, column: str, rows: pd.Series, notes: list[str]) -> bool:
+    """Whether dates written ``NN/NN/YYYY`` are day first: the one order every row fits
+    (a choice the data made is added to ``notes``, logged once loading succeeded).
 
     Raises:
         DataError: both orders fit every row and give different dates (ambiguous), or neither
@@ -149,12 +151,8 @@ def day_first(text: pd.Series, source: str, column: str, rows: pd.Series) -> boo
             + _SETTLE
         )
     if fits_day_first.all():
-        log.info(
-            "%s: dates read day first (%s at row %s)",
-            where,
-            text[_first(~fits_month_first)],
-            rows[_first(~fits_month_first)],
-        )
+        at = _first(~fits_month_first)
+        notes.append(f"{where}: dates read day first ({text[at]!r} at row {rows[at]})")
         return True
     if fits_month_first.all():
         return False
@@ -222,11 +220,13 @@ def to_canonical(
     rows: pd.Series | None = None,
     date_format: str | None = None,
     dayfirst: bool | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Check and rename a raw table to ``unique_id, ds, y, <covariates>``.
 
     ``rows`` are the file's row numbers of ``frame``'s records (default 1, 2, ...: a long
-    file as read); ``date_format`` and ``dayfirst`` say how to read the timestamps.
+    file as read); ``date_format`` and ``dayfirst`` say how to read the timestamps; choices
+    made from the data are added to ``notes``.
 
     Returns the canonical frame (sorted by id and time, with a ``_row`` column)
     and the covariate names.
@@ -248,7 +248,9 @@ def to_canonical(
     else:
         ids = pd.Series(SINGLE_SERIES_ID, index=frame.index)
 
-    times = parse_times(frame[columns.time], source, columns.time, rows, date_format, dayfirst)
+    times = parse_times(
+        frame[columns.time], source, columns.time, rows, date_format, dayfirst, notes
+    )
     target = parse_numbers(frame[columns.target], source, columns.target, rows)
 
     taken = {columns.id, columns.time, columns.target}

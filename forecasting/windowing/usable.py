@@ -91,6 +91,7 @@ def partition(
     short = lengths[lengths < need]
     filled = [x for x in over_fill_bound(data, bound, period) if x.uid not in short.index]
     if short.empty and not filled:
+        _log_filled(data, data.ids)
         return data, []
     left = [
         LeftOut(
@@ -131,6 +132,7 @@ def partition(
             worst,
         )
     gone = set(ids)
+    _log_filled(data, [u for u in data.ids if u not in gone])
     keep = data.frame[~data.frame[ID].isin(gone)]
     usable = dataclasses.replace(
         data,
@@ -140,6 +142,25 @@ def partition(
         causes={k: v for k, v in data.causes.items() if k not in gone},
     )
     return usable, left
+
+
+def _log_filled(data: SeriesData, kept: list[str]) -> None:
+    """One info line on the points invented in the series kept, once they are accepted."""
+    filled = {u: data.filled.get(u, 0) for u in kept if data.filled.get(u, 0)}
+    if not filled:
+        return
+    worst = data.fill_fractions().loc[list(filled)].idxmax()
+    verb = "left as gaps" if data.fill is FillPolicy.DROP else "filled"
+    log.info(
+        "%s: %d missing points %s in %d series (policy: %s; the most in %r: %.1f%%)",
+        data.source,
+        sum(filled.values()),
+        verb,
+        len(filled),
+        data.fill.value,
+        worst,
+        100 * data.fill_fractions()[worst],
+    )
 
 
 def _short_only(data, spec, short, lengths, need, ids, where, refused, why) -> None:
