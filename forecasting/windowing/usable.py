@@ -32,6 +32,7 @@ class LeftOut:
     uid: str
     points: int
     reason: str
+    kind: str = "short"  # "short": too short for the windows; "fill": over the fill bound
 
 
 def _names(ids: list[str]) -> str:
@@ -61,6 +62,7 @@ def over_fill_bound(data: SeriesData, bound: DataConfig, period: int) -> list[Le
                 f"{invented} of {n} points would be invented ({fraction:.0%}, longest gap "
                 f"{gaps[uid]}), over the fill bound (at most {bound.max_fill:.0%} of the points, "
                 f"no gap over {steps} steps); likely cause: {cause}",
+                kind="fill",
             )
         )
     return left

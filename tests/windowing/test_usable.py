@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecasting.config import DataConfig
 from forecasting.data import Columns, load_series
 from forecasting.errors import ConfigError, DataError
 from forecasting.windowing import WindowSpec, make_windows, min_length, split_series
@@ -204,3 +205,75 @@ def test_every_series_at_least_min_length_long_splits(lookback, val_fraction, te
         split_series(length, spec, uid="s")
     with pytest.raises(ConfigError):
         split_series(need - 1, spec, uid="s")
+
+
+def gappy_panel(lengths: dict[str, int], missing: dict[str, list[int]], fill="interpolate"):
+    """Hourly series; the positions in ``missing`` are absent from the file."""
+    parts = []
+    for i, (uid, n) in enumerate(lengths.items()):
+        part = pd.DataFrame(
+            {
+                "unique_id": uid,
+                "ds": pd.date_range("2024-01-01", periods=n, freq="h"),
+                "y": 10.0 * (i + 1) + np.sin(np.arange(n) / 3.0),
+            }
+        )
+        parts.append(part.drop(index=missing.get(uid, [])))
+    return load_series(pd.concat(parts, ignore_index=True), fill=fill, name="panel")
+
+
+def test_a_series_over_the_fill_bound_joins_the_short_ones_in_the_one_policy(caplog):
+    # 'holey' misses 20 of 200 points (10 %, at the bound) in one gap of 20: the gap of 20 is
+    # within one season (24) too, so only a bound of 5 % puts it over; 'short' is too short.
+    data = gappy_panel(
+        {"a": 200, "b": 200, "c": 200, "holey": 200, "short": NEED - 1},
+        {"holey": list(range(50, 70))},
+    )
+    assert [x.uid for x in partition(data, SPEC, period=24)[1]] == ["short"], "10 % is within"
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        usable, left = partition(data, SPEC, bound=DataConfig(max_fill=0.05), period=24)
+    assert [(x.uid, x.points, x.kind) for x in left] == [
+        ("holey", 200, "fill"),
+        ("short", NEED - 1, "short"),
+    ]
+    assert left[0].reason == (
+        "20 of 200 points would be invented (10%, longest gap 20), over the fill bound (at most "
+        "5% of the points, no gap over 24 steps); likely cause: gaps in the data (no change of "
+        "spacing found)"
+    )
+    assert usable.ids == ["a", "b", "c"]
+    assert "holey" not in usable.filled and "holey" not in usable.gaps
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        f"panel: column 'y': 2 of 5 series left out of training (1 with fewer than {NEED} points, "
+        f"1 over the fill bound): 'holey', 'short'; the best baseline forecasts them; "
+        f"'holey': {left[0].reason}"
+    ]
+
+
+def test_one_gap_longer_than_max_gap_is_over_the_bound_and_drop_invents_nothing():
+    lengths = {"a": 300, "b": 300, "c": 300}
+    missing = {"c": list(range(100, 110))}  # 10 of 300 points (3 %) in one gap of 10 steps
+    assert partition(gappy_panel(lengths, missing), None, period=24)[1] == []
+    _, left = partition(gappy_panel(lengths, missing), None, bound=DataConfig(max_gap=9))
+    assert [(x.uid, x.kind) for x in left] == [("c", "fill")]
+    assert "no gap over 9 steps" in left[0].reason
+    dropped = gappy_panel(lengths, missing, fill="drop")
+    assert partition(dropped, None, bound=DataConfig(max_gap=9)) == (dropped, [])
+    with pytest.raises(
+        DataError,
+        match=r"1 of 3 series cannot be used as given \(1 over the fill bound\), --strict refuses any: 'c'",
+    ):
+        partition(gappy_panel(lengths, missing), None, strict=True, bound=DataConfig(max_gap=9))
+
+
+def test_the_fill_bound_is_checked_where_it_is_defined():
+    with pytest.raises(
+        ConfigError,
+        match=r"data.max_fill: Input should be greater than or equal to 0 \(received -0.1\)",
+    ):
+        DataConfig(max_fill=-0.1)
+    with pytest.raises(ConfigError, match="data.max_gap"):
+        DataConfig(max_gap="week")
+    assert DataConfig().gap_steps(24) == 24 and DataConfig(max_gap=5).gap_steps(24) == 5
