@@ -63,7 +63,7 @@ class SeriesData:
         fractions = fractions[fractions > 0]
         lengths = self.lengths
         lines = [
-            f"    {uid}: {fraction:.1%} ({self.filled[uid]} of {lengths[uid]} points, "
+            f"    {uid}: {_percent(fraction)} ({self.filled[uid]} of {lengths[uid]} points, "
             f"longest gap {self.gaps.get(uid, 0)})"
             for uid, fraction in fractions.head(limit).items()
         ]
@@ -94,6 +94,10 @@ class SeriesData:
             lines.append("  missing share per series, the worst first:")
             lines += fill_lines
         return "\n".join(lines)
+
+
+def _percent(fraction: float) -> str:
+    return f"{fraction:.1%}" if fraction >= 0.001 else "<0.1%"
 
 
 def load_series(

@@ -294,3 +294,14 @@ def test_excel_gets_the_hint_to_export_csv(tmp_path, monkeypatch, capsys):
     assert refused(tmp_path, monkeypatch, capsys, ["validate", "--data", str(path)]) == (
         f"{path}: unsupported file type '.xlsx' (export the sheet as CSV; use .csv or .parquet)"
     )
+
+
+def test_the_bundled_demo_is_within_the_bound(capsys):
+    """One hour of each city is missing (the daylight-saving change): well within the bound."""
+    assert main(["validate", "--data", "bundled:city-temps"]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith(
+        "  missing share per series, the worst first:\n"
+        "    san_francisco: <0.1% (1 of 8760 points, longest gap 1)\n"
+        "    seattle: <0.1% (1 of 8760 points, longest gap 1)\n"
+    )
