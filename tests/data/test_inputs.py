@@ -305,3 +305,28 @@ def test_the_bundled_demo_is_within_the_bound(capsys):
         "    san_francisco: <0.1% (1 of 8760 points, longest gap 1)\n"
         "    seattle: <0.1% (1 of 8760 points, longest gap 1)\n"
     )
+
+
+def test_the_input_flags_of_compare_set_the_data_config():
+    from forecasting.cli import build_parser
+    from forecasting.cli.compare import config_tree
+    from forecasting.config import DataConfig, build_config
+
+    argv = ["compare", "--data", "x.csv", "--horizon", "4", "--sep", ";", "--wide", "--no-dayfirst"]
+    argv += ["--date-format", "%d.%m.%Y", "--max-fill", "0.3", "--max-gap", "48", "--strict"]
+    cfg = build_config(config_tree(build_parser().parse_args(argv)), "command line")
+    assert (
+        cfg.data.model_dump()
+        == DataConfig(
+            path="x.csv",
+            sep=";",
+            wide=True,
+            dayfirst=False,
+            date_format="%d.%m.%Y",
+            max_fill=0.3,
+            max_gap=48,
+            strict=True,
+        ).model_dump()
+    )
+    plain = build_config(config_tree(build_parser().parse_args(argv[:5])), "command line")
+    assert plain.data == DataConfig(path="x.csv"), "a flag not given leaves the config's default"
