@@ -140,3 +140,31 @@ def test_bad_registry_requests_are_one_line_and_change_nothing(
     assert status == ExitStatus.BAD_INPUT
     assert len(err) == 1 and message in err[0], err
     assert str(c.get_model_version_by_alias(NAME, "champion").version) == before
+
+
+def test_the_champion_moves_under_one_lock_per_registered_model(walks):
+    """While another process holds the model's lock (a comparison scoring the champion), a
+    promotion waits for it instead of moving the alias underneath it."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from forecasting.tracking.registry import model_lock
+
+    first, second, client = walks
+    uri = first.tracking_uri
+    target = second.result.families["lstm"].version
+    before = str(champion(client).version)
+    assert before != target
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    argv = [sys.executable, "-m", "forecasting", "models", "promote", NAME, target]
+    with model_lock(uri, NAME):
+        proc = subprocess.Popen([*argv, "--tracking-uri", uri], env=env, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 12  # the command starts in a few seconds, then waits
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert str(champion(client).version) == before
+            time.sleep(0.5)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
+    assert str(champion(client).version) == target
