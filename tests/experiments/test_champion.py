@@ -168,3 +168,25 @@ def test_the_champion_moves_under_one_lock_per_registered_model(walks):
             time.sleep(0.5)
     assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
     assert str(champion(client).version) == target
+
+
+def test_diagnosing_a_packaged_baseline_is_one_line(walks, tmp_path, capsys):
+    first, _, _ = walks
+    naive = first.result.candidate_version  # the naive baseline, registered as a forecaster
+    status = main(
+        [
+            "diagnose",
+            "--model",
+            f"models:/{NAME}/{naive}",
+            "--data",
+            str(first.data_csv),
+            "--output",
+            str(tmp_path / "diag"),
+            "--tracking-uri",
+            first.tracking_uri,
+        ]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == ExitStatus.BAD_INPUT
+    assert len(err) == 1 and "the packaged naive baseline has no network to diagnose" in err[0]
+    assert not (tmp_path / "diag").exists()
