@@ -26,6 +26,7 @@ from forecasting.data.frequency import fixed_step
 from forecasting.evaluation.backtest import Backtest, baseline_backtest, model_backtest
 from forecasting.evaluation.decision import Decision, decide
 from forecasting.experiments.auto import Choice, resolve
+from forecasting.experiments.intervals import interval_state
 from forecasting.models.baselines import seasonal_period
 from forecasting.models.builder import build_forecaster
 from forecasting.models.training import TrainResult, train
@@ -142,7 +143,7 @@ def _train_family(
         mlflow.log_metric(
             "val_loss", result.initial_val_loss, step=0
         )  # the untrained model: the curve's start
-        bt = model_backtest(family, model, windowed, period)
+        bt = model_backtest(family, model, windowed, period, levels=cfg.intervals.levels)
         mlflow.log_metrics({f"backtest_{k}": v for k, v in bt.summary.items() if np.isfinite(v)})
         for k, row in bt.per_fold.iterrows():
             mlflow.log_metrics({f"fold{k}_{name}": v for name, v in row.items() if np.isfinite(v)})
@@ -166,6 +167,7 @@ def _train_family(
                 windowed,
                 {family.upper(): bt.forecasts},
                 title=f"{family.upper()} forecasts vs actuals",
+                bands={family.upper(): bt.intervals.bands},
             )
             plots.learning_curve(
                 tmp / "learning_curve.png",
@@ -186,6 +188,7 @@ def _train_family(
             period=period,
             fallback=fallback,
             left_out=tuple(x.uid for x in left_out),
+            intervals=interval_state(cfg.intervals.levels, bt, windowed, period, fallback),
         )
     return FamilyResult(
         family, impl, bt, result, model.count_params(), run.info.run_id, info.model_uri
@@ -266,7 +269,10 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
         if prepared.choices:
             mlflow.set_tag("auto_choices", "; ".join(str(c) for c in prepared.choices))
         mlflow.log_text(data.summary(), "data_summary.txt")
-        baselines = {k: baseline_backtest(k, windowed, period) for k in ("seasonal_naive", "naive")}
+        baselines = {
+            k: baseline_backtest(k, windowed, period, levels=cfg.intervals.levels)
+            for k in ("seasonal_naive", "naive")
+        }
         metric = rule.metric
         best_baseline = min(baselines, key=lambda k: baselines[k].summary[metric])
         families: dict[str, FamilyResult] = {}

@@ -8,6 +8,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
+from forecasting.packaging.intervals import PARAM
 from forecasting.packaging.layout import KERAS_ARTIFACT, KERAS_FILE, STATE_ARTIFACT, STATE_FILE
 from forecasting.packaging.pyfunc import ForecasterModel
 from forecasting.packaging.state import PackagedState
@@ -39,7 +40,8 @@ def log_forecaster(
     """Log the packaged forecaster to the active run; returns MLflow's ``ModelInfo``.
 
     ``state``: the other fields of :meth:`PackagedState.from_training` (arch, period, fallback,
-    left_out).
+    left_out, intervals). With intervals, the signature lists the pyfunc parameter ``levels``
+    (default: the state's levels), so ``mlflow models predict`` and Spark can ask for others.
     """
     from mlflow.models import infer_signature
 
@@ -56,7 +58,9 @@ def log_forecaster(
         packaged = ForecasterModel()
         packaged.load_context(_Context(artifacts))
         output = packaged.predict(None, example)  # also proves the saved artifacts reload
-        signature = infer_signature(example, output)
+        intervals = state.get("intervals")
+        params = {PARAM: list(intervals.levels)} if intervals and intervals.levels else None
+        signature = infer_signature(example, output, params=params)
         return mlflow.pyfunc.log_model(
             name=name,
             python_model=str(ENTRY),
