@@ -1,0 +1,83 @@
+"""Prediction intervals in a comparison: calibrated on the validation windows, scored on the
+test windows (coverage, width, MSIS) for both families and both baselines, logged in the child
+runs and the comparison table, and carried by the registered model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.evaluation.intervals import coverage
+from forecasting.experiments.compare import prepare
+from forecasting.packaging.folder import read_state
+
+FAMILIES = ("lstm", "gru")
+LEVELS = (80, 95)
+INTERVAL_METRICS = [f"{m}_{p}" for p in LEVELS for m in ("coverage", "width", "msis")]
+
+
+@pytest.fixture(scope="module")
+def windowed(comparison):
+    return prepare(comparison.config).windowed
+
+
+@pytest.fixture(scope="module")
+def children(comparison):
+    client = comparison.client()
+    result = comparison.result
+    runs = client.search_runs([result.experiment_id], max_results=100)
+    return {
+        r.data.tags["model_family"]: r
+        for r in runs
+        if r.data.tags.get("mlflow.parentRunId") == result.parent_run_id
+    }
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_coverage_is_measured_on_the_test_windows_and_logged(
+    comparison, windowed, children, family
+):
+    bt = comparison.result.families[family].backtest
+    test, val = windowed.splits["test"], windowed.splits["val"]
+    y = windowed.actuals(test)
+    assert bt.intervals.n_calibration == len(val)  # calibrated on the validation windows only
+    metrics = children[family].data.metrics
+    for level in LEVELS:
+        lo, hi = bt.intervals.bands[level]
+        assert lo.shape == hi.shape == y.shape == bt.forecasts.shape  # the test windows
+        assert (lo <= bt.forecasts).all() and (bt.forecasts <= hi).all()
+        assert metrics[f"backtest_coverage_{level}"] == pytest.approx(coverage(y, lo, hi))
+        # Close to nominal on held-out windows (few windows here: a loose but real bound).
+        assert abs(coverage(y, lo, hi) - level / 100) < 0.08, (level, coverage(y, lo, hi))
+        assert metrics[f"backtest_width_{level}"] == pytest.approx(np.mean(hi - lo), rel=0.05)
+        assert metrics[f"backtest_msis_{level}"] > 0
+    lo80, hi80 = bt.intervals.bands[80]
+    lo95, hi95 = bt.intervals.bands[95]
+    assert (lo95 <= lo80).all() and (hi80 <= hi95).all()  # nested
+
+
+def test_the_comparison_table_has_interval_metrics_for_models_and_baselines(comparison, tmp_path):
+    client = comparison.client()
+    path = client.download_artifacts(
+        comparison.result.parent_run_id, "comparison.csv", str(tmp_path)
+    )
+    table = pd.read_csv(path, index_col="model")
+    assert list(table.index) == ["lstm", "gru", "seasonal_naive", "naive"]
+    assert set(INTERVAL_METRICS) <= set(table.columns)
+    assert np.isfinite(table[INTERVAL_METRICS].to_numpy()).all()
+    # The baseline's intervals are built the same way and are as honest as the networks'.
+    assert abs(table.loc["seasonal_naive", "coverage_80"] - 0.8) < 0.08
+    assert (table["width_95"] > table["width_80"]).all()
+
+
+def test_the_registered_models_carry_the_calibrated_quantiles(comparison, tmp_path):
+    import mlflow
+
+    mlflow.set_tracking_uri(comparison.tracking_uri)  # reset after each test by the suite
+    for family, fam in comparison.result.families.items():
+        folder = mlflow.artifacts.download_artifacts(fam.model_uri, dst_path=str(tmp_path / family))
+        state = read_state(folder, family)
+        assert state.format_version == 3 and state.intervals.levels == LEVELS
+        np.testing.assert_allclose(state.intervals.network, fam.backtest.intervals.quantiles)
+        assert len(state.intervals.fallback) == comparison.horizon
