@@ -23,12 +23,18 @@ log = logging.getLogger(__name__)
 PARAM = "levels"  # the pyfunc parameter that selects the levels
 
 
-def requested_levels(state: PackagedState, asked=None, source: str = PARAM) -> tuple[int, ...]:
+def requested_levels(
+    state: PackagedState, asked=None, source: str = PARAM, strict: bool = True
+) -> tuple[int, ...]:
     """The levels a forecast carries: ``asked`` (a list or ``"80,95"``), else the state's defaults.
+
+    A model whose state carries no intervals forecasts without them; levels asked of it are an
+    error when ``strict``, else a warning (MLflow passes a signature's default parameters as if
+    they were asked).
 
     Raises:
         InputError: one line naming ``source`` and the value, for a level that is not an integer
-            in 1..99, or for levels asked of a model whose state carries no intervals.
+            in 1..99, or (``strict``) for levels asked of a model whose state carries no intervals.
     """
     if asked is None:
         if state.intervals is None:
@@ -49,10 +55,14 @@ def requested_levels(state: PackagedState, asked=None, source: str = PARAM) -> t
             raise InputError(f"{source} {asked!r}: {problem}")
         levels = tuple(sorted(set(values)))
     if levels and state.intervals is None:
-        raise InputError(
+        message = (
             f"{source} {asked!r}: the model (packaged-model format version "
             f"{state.format_version}) carries no prediction intervals; retrain it to get them"
         )
+        if strict:
+            raise InputError(message)
+        log.warning("%s; forecasting without interval columns", message)
+        return ()
     return levels
 
 

@@ -51,7 +51,7 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
         from forecasting.windowing.scaling import fit_scaler
 
         state = self.state
-        levels = requested_levels(state, (params or {}).get(PARAM))
+        levels = requested_levels(state, (params or {}).get(PARAM), strict=False)
         columns = state.model_columns
         frame = pd.DataFrame(model_input)
         data = load_series(frame, columns, freq=state.freq, fill=state.fill, name="model input")
