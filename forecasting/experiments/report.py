@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from forecasting.experiments.compare import CHAMPION, ComparisonResult, format_table
 from forecasting.tracking.store import ui_links
 
@@ -27,6 +29,7 @@ def summary(result: ComparisonResult) -> str:
         ]
     lines += [
         format_table(result.table),
+        *interval_lines(result.table),
         "",
         f"Decision: {d.winner.upper()} — {d.reason}",
         f"Registered: models:/{result.model_name}@{CHAMPION} (version {winner.version})"
@@ -37,3 +40,16 @@ def summary(result: ComparisonResult) -> str:
     lines += [f"  {link}" for link in ui_links(UI_URL, result.experiment_id, result.run_ids)]
     lines.append(f"Tracking store: {result.tracking_uri}")
     return "\n".join(lines)
+
+
+def interval_lines(table) -> Iterator[str]:
+    """One line per interval level: each forecaster's test coverage and MSIS."""
+    levels = sorted(int(c.removeprefix("coverage_")) for c in table if c.startswith("coverage_"))
+    if levels:
+        yield ""
+    for p in levels:
+        cells = ", ".join(
+            f"{name} {row[f'coverage_{p}']:.1%} (MSIS {row[f'msis_{p}']:.2f})"
+            for name, row in table.iterrows()
+        )
+        yield f"{p}% intervals cover on the test windows: {cells}"

@@ -81,3 +81,14 @@ def test_the_registered_models_carry_the_calibrated_quantiles(comparison, tmp_pa
         assert state.format_version == 3 and state.intervals.levels == LEVELS
         np.testing.assert_allclose(state.intervals.network, fam.backtest.intervals.quantiles)
         assert len(state.intervals.fallback) == comparison.horizon
+
+
+def test_the_printed_summary_gives_each_forecasters_coverage(comparison):
+    from forecasting.experiments.report import summary
+
+    table = comparison.result.table
+    printed = summary(comparison.result)
+    for level in LEVELS:
+        line = next(x for x in printed.splitlines() if x.startswith(f"{level}% intervals cover"))
+        for name in table.index:
+            assert f"{name} {table.loc[name, f'coverage_{level}']:.1%}" in line, (level, name)
