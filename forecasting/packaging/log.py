@@ -58,9 +58,14 @@ def log_forecaster(
         packaged = ForecasterModel()
         packaged.load_context(_Context(artifacts))
         output = packaged.predict(None, example)  # also proves the saved artifacts reload
+        signature = infer_signature(example, output)
         intervals = state.get("intervals")
-        params = {PARAM: list(intervals.levels)} if intervals and intervals.levels else None
-        signature = infer_signature(example, output, params=params)
+        if intervals is not None:  # a list of integers, default the state's (possibly none)
+            from mlflow.types import DataType
+            from mlflow.types.schema import ParamSchema, ParamSpec
+
+            default = list(intervals.levels)
+            signature.params = ParamSchema([ParamSpec(PARAM, DataType.long, default, (-1,))])
         return mlflow.pyfunc.log_model(
             name=name,
             python_model=str(ENTRY),

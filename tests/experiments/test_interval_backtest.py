@@ -92,3 +92,47 @@ def test_the_printed_summary_gives_each_forecasters_coverage(comparison):
         line = next(x for x in printed.splitlines() if x.startswith(f"{level}% intervals cover"))
         for name in table.index:
             assert f"{name} {table.loc[name, f'coverage_{level}']:.1%}" in line, (level, name)
+
+
+def test_a_model_trained_without_levels_still_gives_any_level_asked_for(
+    tmp_path, synthetic_panel, reset_mlflow
+):
+    """``intervals.levels: []``: no interval metrics and no interval columns by default, but the
+    model carries its quantiles, so ``--levels`` still gets intervals without retraining."""
+    from forecasting.config import build_config
+    from forecasting.experiments.compare import run_comparison
+    from forecasting.serving.batch import predict_batch
+
+    data = tmp_path / "history.csv"
+    synthetic_panel(["a", "b"], 400, seed=5).to_csv(data, index=False)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    cfg = build_config(
+        {
+            "data": {"path": str(data)},
+            "windowing": {"lookback": 24, "horizon": 6, "n_folds": 1},
+            "model": {"units": 4},
+            "training": {"max_epochs": 1, "batch_size": 64},
+            "intervals": {"levels": []},
+            "mlflow": {"experiment": "no-levels", "model_name": "no-levels", "tracking_uri": uri},
+        },
+        "test",
+    )
+    try:
+        result = run_comparison(cfg)
+    finally:
+        reset_mlflow()
+    assert not [c for c in result.table.columns if c.startswith(("coverage", "msis"))]
+    plain = predict_batch("models:/no-levels@champion", data, tmp_path / "a.csv", tracking_uri=uri)
+    assert list(plain.forecast.columns) == ["unique_id", "ds", "y_hat", "forecaster"]
+    asked = predict_batch(
+        "models:/no-levels@champion", data, tmp_path / "b.csv", levels="80", tracking_uri=uri
+    )
+    assert list(asked.forecast.columns) == [
+        "unique_id",
+        "ds",
+        "y_hat",
+        "y_hat_lo_80",
+        "y_hat_hi_80",
+        "forecaster",
+    ]
+    assert (asked.forecast["y_hat_lo_80"] < asked.forecast["y_hat"]).all()
