@@ -83,8 +83,9 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
             bands = {}
             if levels:
                 y = history[uid][TARGET].to_numpy(dtype=np.float64)
-                scaler = self.scalers.get(uid) or fit_scaler(y[:, None])
-                scale = fallback_scale(y, scaler.scale_[0], state)
+                scaler = self.scalers.get(uid)  # a left-out or new series: its own history's
+                std = (scaler if scaler is not None else fit_scaler(y[:, None])).scale_[0]
+                scale = fallback_scale(y, std, state)
                 bands = bound_columns(y_hat, scale, state.intervals.fallback, levels)
             parts[uid] = pd.DataFrame(
                 {columns.id: uid, columns.time: times, Y_HAT: y_hat}
