@@ -42,6 +42,13 @@ def register(subparsers) -> None:
         metavar="URL",
         help="Spark master for --engine spark (default local[*])",
     )
+    p.add_argument(
+        "--levels",
+        default=None,
+        metavar="P,P",
+        help="prediction-interval levels in percent, integers from 1 to 99, e.g. 80,95: columns "
+        "y_hat_lo_<P> and y_hat_hi_<P> (default: the model's, as trained; '' for none)",
+    )
     add_tracking_uri_option(p)
     p.set_defaults(func=run, needs_tensorflow=True)
 
@@ -57,6 +64,7 @@ def run(args) -> int:
         engine=args.engine,
         spark_master=args.spark_master,
         tracking_uri=args.tracking_uri,
+        levels=args.levels,
     )
     lin = result.lineage
     model = (

@@ -67,6 +67,11 @@ def test_naive_beats_both_rnns_and_serves(walks):
     for uid, rows in out.groupby("unique_id"):
         assert len(rows) == 6
         np.testing.assert_allclose(rows["y_hat"], last[uid])
+        # with the baseline's own conformal intervals, calibrated like a network's
+        assert (rows["y_hat_lo_95"] <= rows["y_hat_lo_80"]).all()
+        assert (rows["y_hat_lo_80"] < rows["y_hat"]).all()
+        assert (rows["y_hat"] < rows["y_hat_hi_80"]).all()
+        assert (rows["y_hat_hi_80"] <= rows["y_hat_hi_95"]).all()
 
 
 def test_a_second_comparison_that_is_not_better_leaves_the_champion(walks):

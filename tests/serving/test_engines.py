@@ -15,6 +15,8 @@ import pytest
 
 from forecasting.serving.batch import predict_batch
 
+BANDS = ("y_hat_lo_80", "y_hat_hi_80", "y_hat_lo_95", "y_hat_hi_95")  # the default levels
+
 
 @pytest.mark.slow
 def test_mlflow_models_predict_gives_the_same_forecasts(served_model, tmp_path):
@@ -52,11 +54,12 @@ def test_mlflow_models_predict_gives_the_same_forecasts(served_model, tmp_path):
     theirs["ds"] = pd.to_datetime(theirs["ds"])
     theirs = theirs.sort_values(["unique_id", "ds"]).reset_index(drop=True)
 
-    assert list(theirs.columns) == ["unique_id", "ds", "y_hat", "forecaster"]
+    assert list(theirs.columns) == ["unique_id", "ds", "y_hat", *BANDS, "forecaster"]
     assert theirs["forecaster"].tolist() == ours["forecaster"].tolist()
     assert theirs["unique_id"].tolist() == ours["unique_id"].tolist()
     assert (theirs["ds"].to_numpy() == ours["ds"].to_numpy()).all()
-    np.testing.assert_array_equal(theirs["y_hat"].to_numpy(), ours["y_hat"].to_numpy())
+    for column in ("y_hat", *BANDS):
+        np.testing.assert_array_equal(theirs[column].to_numpy(), ours[column].to_numpy())
 
 
 @pytest.mark.slow
@@ -91,8 +94,34 @@ def test_spark_engine_writes_the_same_file_as_the_local_engine(
     )
     assert os.environ["PYSPARK_PYTHON"] == sys.executable
     assert sorted(spark.forecast["unique_id"].unique()) == ["new-a", "new-b", "new-c", "s0", "s1"]
+    assert list(spark.forecast.columns) == ["unique_id", "ds", "y_hat", *BANDS, "forecaster"]
+    assert spark.forecast[list(BANDS)].notna().all().all()
     assert (tmp_path / "spark.parquet").read_bytes() == (tmp_path / "local.parquet").read_bytes()
     assert (
         spark.lineage["engine"] == "spark"
         and spark.lineage["output_sha256"] == local.lineage["output_sha256"]
     )
+
+
+@pytest.mark.slow
+def test_spark_engine_gives_the_levels_asked_for(served_model, tmp_path):
+    local = predict_batch(
+        served_model.champion,
+        served_model.data_csv,
+        tmp_path / "local.csv",
+        levels="50,99",
+        tracking_uri=served_model.tracking_uri,
+    )
+    spark = predict_batch(
+        served_model.champion,
+        served_model.data_csv,
+        tmp_path / "spark.csv",
+        engine="spark",
+        levels="50,99",
+        tracking_uri=served_model.tracking_uri,
+    )
+    expected = ["unique_id", "ds", "y_hat", "y_hat_lo_50", "y_hat_hi_50"]
+    expected += ["y_hat_lo_99", "y_hat_hi_99", "forecaster"]
+    assert list(spark.forecast.columns) == expected
+    assert (tmp_path / "spark.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+    assert spark.lineage["interval_levels"] == local.lineage["interval_levels"] == [50, 99]
