@@ -107,10 +107,9 @@ def test_fresh_process_forecasts_next_steps_of_every_series(comparison, subproce
     assert (forecasts["y_hat_lo_80"] < forecasts["y_hat"]).all()
     assert (forecasts["y_hat"] < forecasts["y_hat_hi_80"]).all()
     assert (forecasts["y_hat_hi_80"] <= forecasts["y_hat_hi_95"]).all()
-    assert set(forecasts["forecaster"]) <= {
-        "gru",
-        "lstm",
-    }  # every series long enough for the network
+    # every series is long enough, so all come from the champion itself (a network, or the
+    # best baseline when no network beat it), none from a fallback
+    assert set(forecasts["forecaster"]) == {comparison.result.decision.candidate}
     assert len(forecasts) == len(comparison.lengths) * H
     assert list(pd.unique(forecasts[id_col])) == list(comparison.lengths)
 
