@@ -292,7 +292,7 @@ def register(
         own = candidate.intervals  # calibrated on the validation windows, as a network's
         intervals = (
             IntervalState.from_arrays(cfg.intervals.levels, own.floor, own.quantiles, own.quantiles)
-            if own is not None and cfg.intervals.levels
+            if own is not None
             else None
         )
         info = log_baseline(
