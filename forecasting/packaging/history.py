@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 from forecasting.data import ID, TARGET, TIME, Columns, SeriesData, load_series
+from forecasting.data.frequency import frequency_mismatch
 from forecasting.data.regularize import infer_frequency
 from forecasting.data.schema import SINGLE_SERIES_ID
 from forecasting.data.validation import ROW, to_canonical
@@ -85,14 +85,11 @@ def prepare_history(
                 before - canonical[ID].nunique(),
                 as_of,
             )
-    model_offset = to_offset(state.freq)
     if (canonical.groupby(ID, sort=False).size() >= 2).any():
         found = infer_frequency(canonical, source, columns.time)
-        if found != model_offset:
-            raise DataError(
-                f"{source}: column {columns.time!r}: the data are at frequency {found.freqstr!r}, "
-                f"the model was trained at {model_offset.freqstr!r}"
-            )
+        mismatch = frequency_mismatch(found, state.freq, canonical[TIME])
+        if mismatch:
+            raise DataError(f"{source}: column {columns.time!r}: {mismatch}")
     kept = raw.iloc[np.sort(canonical[ROW].to_numpy()) - 1] if as_of is not None else raw
     data = load_series(kept, columns, freq=state.freq, fill=state.fill, name=source)
     cut = f" at or before {as_of}" if as_of is not None else ""
