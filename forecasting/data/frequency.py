@@ -102,3 +102,13 @@ def frequency_mismatch(
     if same:
         return None
     return f"the data are at frequency {_describe(found, times)}, the model was trained at {_describe(expected)}"
+
+
+def steps_before(stamp: pd.Timestamp, freq: str | pd.DateOffset, steps: int) -> pd.Timestamp:
+    """``stamp`` moved back by ``steps`` steps of ``freq`` (calendar offsets first roll back
+    to their own grid: 2024-03-15 minus 2 MS is 2024-02-01)."""
+    offset = to_offset(freq)
+    step = fixed_step(offset)
+    if step is not None:
+        return stamp - steps * step
+    return stamp - steps * offset

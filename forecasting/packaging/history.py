@@ -36,7 +36,7 @@ class History:
     end: pd.Timestamp
 
 
-def _wall_clock(as_of: pd.Timestamp) -> pd.Timestamp:
+def wall_clock(as_of: pd.Timestamp) -> pd.Timestamp:
     """Compare with naive data on the clock of the as-of's own zone (naive stays naive)."""
     return as_of.tz_localize(None) if as_of.tzinfo is not None else as_of
 
@@ -74,7 +74,7 @@ def prepare_history(
         )
     if as_of is not None:
         before = canonical[ID].nunique()
-        canonical = canonical[canonical[TIME] <= _wall_clock(as_of)]
+        canonical = canonical[canonical[TIME] <= wall_clock(as_of)]
         if canonical.empty:
             raise DataError(
                 f"{source}: column {columns.time!r}: no rows at or before --as-of {as_of}"
