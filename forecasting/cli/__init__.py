@@ -97,9 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return int(ExitStatus.INTERRUPTED)
-    except BrokenPipeError:
+    except BrokenPipeError as exc:
         if not stdout_closed():  # a pipe of the job's own, not the reader of our output
-            return _unexpected(sys.exc_info()[1], argv, args)
+            return _unexpected(exc, argv, args)
         silence_stdout()  # the reader (`| head`) has what it wanted
         return int(ExitStatus.OK)
     except Exception as exc:  # a bug or a broken file: one line, the traceback in a file
