@@ -40,6 +40,7 @@ from forecasting.packaging.history import History, prepare_history
 from forecasting.packaging.intervals import PARAM, requested_levels
 from forecasting.packaging.layout import interval_columns
 from forecasting.serving.output import output_format, write_frame
+from forecasting.serving.stale import LISTED, Stale, describe, find_stale, without_stale
 from forecasting.tracking.model_ref import ModelRef, fetch_model, resolve_model
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,8 @@ def _lineage(
     output_sha: str,
     forecast: pd.DataFrame,
     run_id: str,
+    stale: Stale,
+    drop_stale: bool,
     levels: tuple[int, ...] = (),
 ) -> dict:
     from forecasting import __version__
@@ -177,6 +180,10 @@ def _lineage(
         "fallback": state.fallback,
         "series_by_fallback": len(by_fallback),
         "series_by_fallback_ids": by_fallback[:20],
+        "stale_before": stale.before.isoformat(),
+        "stale_series": len(stale.ids),
+        "stale_series_ids": stale.ids[:LISTED],
+        "stale_dropped": drop_stale and bool(stale.ids),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "package_version": __version__,
         "batch_run_id": run_id,
@@ -199,6 +206,9 @@ def predict_batch(model_uri: str, data: str | Path, output: str | Path, **option
         tags: extra tags for the MLflow run (the scheduler adds the schedule's name).
         levels: prediction-interval levels, ``"80,95"`` or a list of integers in 1..99
             (``""``: none); default the model's (see :mod:`forecasting.packaging.intervals`).
+        drop_stale: leave out series whose last point is more than one horizon before the
+            as-of time (``as_of``, else the history's end); they are always warned about
+            and listed in the lineage.
 
     Returns:
         A :class:`BatchResult` with the forecast frame, the paths written and the lineage.
@@ -224,6 +234,7 @@ def attempt_batch(
     tracking_uri: str | None = None,
     tags: dict[str, str] | None = None,
     levels: str | list[int] | tuple[int, ...] | None = None,
+    drop_stale: bool = False,
 ) -> BatchAttempt:
     """:func:`predict_batch` for a caller that records failures itself (the scheduler).
 
@@ -251,7 +262,17 @@ def attempt_batch(
         ):
             run_id = run.info.run_id
             result = _predict_in_run(
-                run_id, model_uri, data, output, as_of, engine, spark_master, uri, tags, levels
+                run_id,
+                model_uri,
+                data,
+                output,
+                as_of,
+                engine,
+                spark_master,
+                uri,
+                tags,
+                drop_stale,
+                levels,
             )
     except Exception as exc:
         return BatchAttempt(run_id, error=exc)
@@ -259,7 +280,7 @@ def attempt_batch(
 
 
 def _predict_in_run(
-    run_id, model_uri, data, output, as_of, engine, spark_master, uri, tags, levels=None
+    run_id, model_uri, data, output, as_of, engine, spark_master, uri, tags, drop_stale, levels=None
 ) -> BatchResult:
     import mlflow
 
@@ -282,6 +303,12 @@ def _predict_in_run(
         state = read_state(model_dir, f"model URI {model_uri!r}")
         levels = requested_levels(state, levels, "--levels")
         history = prepare_history(raw, state, str(data), as_of)
+        stale = find_stale(history, state.horizon, state.freq, as_of)
+        if stale.ids:
+            skip = "skipped (--drop-stale)" if drop_stale else "--drop-stale skips them"
+            log.warning("%s: %s; %s", data, describe(stale), skip)
+        if drop_stale and stale.ids:
+            history = without_stale(history, stale, str(data))
         log.info(
             "%s: %d series up to %s; forecasting %d steps with %s (%s engine)",
             data,
@@ -315,6 +342,8 @@ def _predict_in_run(
             output_sha,
             forecast,
             run_id,
+            stale,
+            drop_stale,
             levels,
         )
         write_json(lineage_path, lineage)

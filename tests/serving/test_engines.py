@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,39 +19,43 @@ from forecasting.serving.batch import predict_batch
 BANDS = ("y_hat_lo_80", "y_hat_hi_80", "y_hat_lo_95", "y_hat_hi_95")  # the default levels
 
 
+def _readme_line(starting: str) -> str:
+    """The one line of README.md that starts with ``starting``."""
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    lines = [line for line in readme.read_text().splitlines() if line.startswith(starting)]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
 @pytest.mark.slow
-def test_mlflow_models_predict_gives_the_same_forecasts(served_model, tmp_path):
+def test_the_readme_mlflow_models_predict_line_gives_the_same_forecasts(served_model, tmp_path):
+    """The README's line, as written, from a project folder (.venv, mlruns/, history.csv) and
+    with no MLflow variable set: the line itself points MLflow at the project's store."""
     ours = predict_batch(
         served_model.champion,
         served_model.data_csv,
         tmp_path / "ours.csv",
         tracking_uri=served_model.tracking_uri,
     ).forecast
-    mlflow_cli = Path(sys.executable).with_name("mlflow")
+    line = _readme_line("MLFLOW_TRACKING_URI=sqlite:///mlruns/mlflow.db ")
+    assert "models:/city-temps-forecaster@champion -i history.csv" in line
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".venv").symlink_to(Path(sys.executable).parents[1])
+    (project / "mlruns").symlink_to(served_model.root / "mlruns")
+    shutil.copy(served_model.data_csv, project / "history.csv")
+    env = {k: v for k, v in served_model.env().items() if not k.startswith("MLFLOW_")}
     proc = subprocess.run(
-        [
-            str(mlflow_cli),
-            "models",
-            "predict",
-            "-m",
-            served_model.champion,
-            "-i",
-            str(served_model.data_csv),
-            "-t",
-            "csv",
-            "--env-manager",
-            "local",
-            "-o",
-            str(tmp_path / "theirs.json"),
-        ],
-        env=served_model.env(),
+        line.replace("city-temps-forecaster", served_model.name),
+        shell=True,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
-        cwd=tmp_path,
+        cwd=project,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    theirs = pd.DataFrame(json.loads((tmp_path / "theirs.json").read_text())["predictions"])
+    theirs = pd.DataFrame(json.loads(proc.stdout.strip().splitlines()[-1])["predictions"])
     theirs["ds"] = pd.to_datetime(theirs["ds"])
     theirs = theirs.sort_values(["unique_id", "ds"]).reset_index(drop=True)
 
