@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from forecasting.errors import ConfigError
 
@@ -25,6 +33,7 @@ CENTERS = ("last", "mean")
 LOSSES = ("scaled_mae", "mae", "mse", "huber")
 METRICS = ("mae", "rmse", "smape", "mase")  # the column order of every metrics table
 TESTS = ("wilcoxon", "diebold_mariano")
+DEFAULT_LEVELS = (80, 95)  # the prediction intervals every forecast carries unless told otherwise
 
 
 class _Section(BaseModel):
@@ -191,6 +200,58 @@ class Rule(_Section):
     seasonal_period: PositiveInt | None = None
 
 
+def level_problem(levels) -> str | None:
+    """Why ``levels`` are not prediction-interval levels (integer percentages in 1..99), or None."""
+    if not isinstance(levels, (list, tuple)):
+        return "expected a list of integer percentages, e.g. [80, 95]"
+    for level in levels:
+        if isinstance(level, bool) or not isinstance(level, int):
+            return f"level {level!r} is not an integer: give integer percentages from 1 to 99"
+        if not 0 < level < 100:
+            return f"level {level!r} is outside (0, 100): give integer percentages from 1 to 99"
+    return None
+
+
+def parse_levels(text: str, flag: str = "--levels") -> tuple[int, ...]:
+    """``"80,95"`` -> ``(80, 95)``; an empty text is no intervals.
+
+    Raises:
+        ConfigError: one line naming ``flag``, the value and the level that is wrong.
+    """
+    items = [item.strip() for item in str(text).split(",") if item.strip()]
+    levels = []
+    for item in items:
+        try:
+            levels.append(int(item))
+        except ValueError:
+            levels.append(item)  # reported below as not an integer
+    problem = level_problem(levels)
+    if problem:
+        raise ConfigError(f"{flag} {text!r}: {problem}")
+    return tuple(sorted(set(levels)))
+
+
+class IntervalSpec(_Section):
+    """Prediction intervals (split-conformal, see :mod:`forecasting.models.conformal`).
+
+    Args:
+        levels: the nominal coverages in percent (integers from 1 to 99) of the intervals that
+            backtests score and forecasts carry as ``y_hat_lo_<level>`` / ``y_hat_hi_<level>``;
+            ``[]`` for none.
+    """
+
+    _section = "intervals"
+    levels: tuple[int, ...] = DEFAULT_LEVELS
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _levels(cls, value):
+        problem = level_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return tuple(sorted(set(value)))
+
+
 class MlflowConfig(_Section):
     _section = "mlflow"
     experiment: str = "forecasting"
@@ -209,6 +270,7 @@ class PipelineConfig(_Section):
     model: ModelSpec = ModelSpec()
     training: TrainBudget = TrainBudget()
     rule: Rule = Rule()
+    intervals: IntervalSpec = IntervalSpec()
     mlflow: MlflowConfig = MlflowConfig()
 
     def unresolved(self) -> list[str]:

@@ -20,6 +20,7 @@ from forecasting.cli.compare import FLAGS, config_tree
 from forecasting.config import (
     AUTO,
     DataConfig,
+    IntervalSpec,
     MlflowConfig,
     ModelSpec,
     PipelineConfig,
@@ -38,6 +39,7 @@ SECTIONS = {
     "model": ModelSpec,
     "training": TrainBudget,
     "rule": Rule,
+    "intervals": IntervalSpec,
     "mlflow": MlflowConfig,
 }
 HORIZON = 5
@@ -125,7 +127,7 @@ def test_a_bare_command_line_builds_the_default_config_plus_the_horizon():
     default = PipelineConfig()
     assert cfg.windowing == WindowSpec(horizon=HORIZON)
     assert cfg.windowing.model_dump() == default.windowing.model_dump() | {"horizon": HORIZON}
-    for section in ("model", "training", "rule", "mlflow"):
+    for section in ("model", "training", "rule", "intervals", "mlflow"):
         assert getattr(cfg, section) == getattr(default, section), section
     # The data options' own defaults (id, time and target columns, fill) are the config's.
     assert cfg.data == DataConfig(path="X")

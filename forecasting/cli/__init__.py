@@ -21,6 +21,12 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
 
 from forecasting import __version__  # noqa: E402
+from forecasting.cli.crash import (  # noqa: E402
+    crash_line,
+    silence_stdout,
+    stdout_closed,
+    write_crash_report,
+)
 from forecasting.errors import ForecastingError  # noqa: E402
 from forecasting.exit_status import ExitStatus  # noqa: E402
 
@@ -91,3 +97,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return int(ExitStatus.INTERRUPTED)
+    except BrokenPipeError as exc:
+        if not stdout_closed():  # a pipe of the job's own, not the reader of our output
+            return _unexpected(exc, argv, args)
+        silence_stdout()  # the reader (`| head`) has what it wanted
+        return int(ExitStatus.OK)
+    except Exception as exc:  # a bug or a broken file: one line, the traceback in a file
+        return _unexpected(exc, argv, args)
+
+
+def _unexpected(exc: BaseException, argv: list[str] | None, args) -> int:
+    import traceback
+
+    report = write_crash_report(
+        exc, sys.argv[1:] if argv is None else argv, args.command, getattr(args, "state_dir", None)
+    )
+    if args.verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    print(crash_line(exc, report), file=sys.stderr)
+    return int(ExitStatus.JOB_FAILED)

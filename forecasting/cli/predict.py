@@ -42,6 +42,19 @@ def register(subparsers) -> None:
         metavar="URL",
         help="Spark master for --engine spark (default local[*])",
     )
+    p.add_argument(
+        "--levels",
+        default=None,
+        metavar="P,P",
+        help="prediction-interval levels in percent, integers from 1 to 99, e.g. 80,95: columns "
+        "y_hat_lo_<P> and y_hat_hi_<P> (default: the model's, as trained; '' for none)",
+    )
+    p.add_argument(
+        "--drop-stale",
+        action="store_true",
+        help="leave out series whose last point is more than one horizon before the as-of time "
+        "(--as-of, else the latest timestamp in --data); they are warned about either way",
+    )
     add_tracking_uri_option(p)
     p.set_defaults(func=run, needs_tensorflow=True)
 
@@ -57,6 +70,8 @@ def run(args) -> int:
         engine=args.engine,
         spark_master=args.spark_master,
         tracking_uri=args.tracking_uri,
+        levels=args.levels,
+        drop_stale=args.drop_stale,
     )
     lin = result.lineage
     model = (
@@ -71,6 +86,12 @@ def run(args) -> int:
         f"  model: {model}, history up to {lin['history_end']}"
         + (f", as of {lin['as_of']}" if lin["as_of"] else "")
     )
+    if lin["stale_series"]:
+        what = "left out (--drop-stale)" if lin["stale_dropped"] else "forecast anyway"
+        print(
+            f"  stale: {lin['stale_series']} series end before {lin['stale_before']}, {what}: "
+            + ", ".join(lin["stale_series_ids"])
+        )
     print(f"  lineage: {result.lineage_path}")
     print(f"  MLflow run: {result.run_id} (experiment batch-predictions)")
     return ExitStatus.OK

@@ -1,4 +1,4 @@
-"""`forecast schedule add|list|remove|run` and `forecast scheduler`: scheduled batch predictions."""
+"""`forecast schedule add|list|history|remove|run` and `forecast scheduler`: scheduled batch predictions."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def register(subparsers) -> None:
 
     state = _state_parent()
     p = subparsers.add_parser(
-        "schedule", help="add, list, remove or run scheduled batch predictions"
+        "schedule", help="add, list, remove or run scheduled batch predictions; their run history"
     )
     sub = p.add_subparsers(dest="schedule_command", metavar="ACTION", parser_class=type(p))
     sub.required = True
@@ -67,6 +67,17 @@ def register(subparsers) -> None:
         "list", parents=[state], help="schedules with their next run and last outcome"
     )
     ls.set_defaults(func=run_list)
+
+    hist = sub.add_parser(
+        "history",
+        parents=[state],
+        help="past runs, newest first: status, output or error, duration, MLflow run id",
+    )
+    hist.add_argument("name", nargs="?", default=None, help="one schedule (default: all)")
+    hist.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="the last N runs (default 20)"
+    )
+    hist.set_defaults(func=run_history)
 
     rm = sub.add_parser("remove", parents=[state], help="remove a schedule")
     rm.add_argument("name")
@@ -140,6 +151,46 @@ def run_list(args) -> int:
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "  " + r[3])
+    return ExitStatus.OK
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def run_history(args) -> int:
+    from forecasting.errors import ConfigError
+    from forecasting.serving.schedule import RunHistory, get_schedule, state_dir
+
+    if args.limit <= 0:
+        raise ConfigError(f"--limit must be a positive integer, received: {args.limit}")
+    folder = state_dir(args.state_dir)
+    runs = RunHistory(folder).recent(args.name, args.limit)
+    if not runs:
+        if args.name is not None:
+            get_schedule(args.name, folder)  # an unknown name is bad input (exit 2)
+        print(f"no runs recorded in {folder}" + (f" for {args.name!r}" if args.name else ""))
+        return ExitStatus.OK
+    rows = [("STARTED (UTC)", "SCHEDULE", "SLOT", "STATUS", "DURATION", "MLFLOW RUN")]
+    details = ["OUTPUT / ERROR"]
+    for r in runs:
+        rows.append(
+            (
+                r.started_at[:19].replace("T", " "),
+                r.name,
+                r.scheduled_for or "-",
+                r.status,
+                _duration(r.duration),
+                r.mlflow_run_id or "-",
+            )
+        )
+        details.append((r.output if r.status == "ok" else r.error) or "-")
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r, detail in zip(rows, details, strict=True):
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + "  " + detail)
     return ExitStatus.OK
 
 

@@ -250,6 +250,11 @@ def _load(model_uri: str, data, series: str | None, uri: str) -> _Job:
     with tempfile.TemporaryDirectory(prefix="forecast-diagnose-") as tmp:
         model_dir = fetch_model(ref, Path(tmp) / "model")  # mlflow.artifacts.download_artifacts
         state = read_state(model_dir, source)
+        if state.is_baseline:
+            raise InputError(
+                f"{source}: the packaged {state.family.replace('_', ' ')} baseline has no network "
+                f"to diagnose; pass a version whose model_family is lstm or gru"
+            )
         keras_file = keras_path(model_dir, source)
         history = _read_history(data, state)
         model = load_keras(keras_file, source)

@@ -8,11 +8,13 @@ backtest window, as are the baselines, so all are compared on the same windows.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from forecasting.evaluation.intervals import IntervalBacktest, interval_backtest
 from forecasting.evaluation.metrics import (
     aggregate,
     mase_scale,
@@ -36,6 +38,7 @@ class Backtest:
     window_errors: np.ndarray  # [N] MAE of each window / its series' MASE scale
     undefined: dict[str, list[str]] = field(default_factory=dict)
     inference_ms_per_window: float = float("nan")
+    intervals: IntervalBacktest | None = None  # with ``levels``: calibrated on validation windows
 
 
 def mase_scales(data: WindowedData, period: int) -> np.ndarray:
@@ -59,10 +62,31 @@ def evaluate(name: str, data: WindowedData, forecasts: np.ndarray, period: int) 
     return Backtest(name, forecasts, table, summary, per_fold, errors, undefined)
 
 
-def model_backtest(
-    name: str, model, data: WindowedData, period: int, batch_size: int = 1024
+def _with_intervals(
+    result: Backtest, data: WindowedData, val_forecasts: np.ndarray, period: int, levels
 ) -> Backtest:
-    """Forecast every test window with a trained Keras model and score it; times inference."""
+    """Add the conformal intervals of ``levels`` (calibrated on ``val_forecasts``) to ``result``."""
+    result.intervals = interval_backtest(
+        data, val_forecasts, result.forecasts, period, levels, mase_scales(data, period)
+    )
+    result.summary |= result.intervals.summary
+    return result
+
+
+def model_backtest(
+    name: str,
+    model,
+    data: WindowedData,
+    period: int,
+    batch_size: int = 1024,
+    levels: Sequence[int] | None = None,
+) -> Backtest:
+    """Forecast every test window with a trained Keras model and score it; times inference.
+
+    With ``levels`` (possibly empty) the model's forecasts of the validation windows calibrate
+    conformal intervals (:mod:`forecasting.evaluation.intervals`), scored on the test windows:
+    ``coverage_<p>``, ``width_<p>`` and ``msis_<p>`` join the summary.
+    """
     test = data.splits["test"]
     model.predict({k: v[:batch_size] for k, v in test.inputs.items()}, verbose=0)  # warm-up
     seconds = []
@@ -73,28 +97,47 @@ def model_backtest(
     ms = 1000.0 * min(seconds) / max(len(test), 1)
     result = evaluate(name, data, data.inverse(scaled, test.series), period)
     result.inference_ms_per_window = ms
+    if levels is not None:
+        val = data.splits["val"]
+        val_scaled = model.predict(val.inputs, batch_size=batch_size, verbose=0)
+        _with_intervals(result, data, data.inverse(val_scaled, val.series), period, levels)
     return result
 
 
-def baseline_backtest(kind: str, data: WindowedData, period: int) -> Backtest:
-    """``naive`` or ``seasonal_naive`` forecasts on exactly the test windows."""
-    test, H = data.splits["test"], data.spec.horizon
-    out = np.empty(test.target.shape, dtype=np.float64)
+def baseline_forecasts(kind: str, data: WindowedData, windows, period: int) -> np.ndarray:
+    """[N, H] ``naive`` or ``seasonal_naive`` forecasts of ``windows`` on the original scale."""
+    H = data.spec.horizon
+    out = np.empty(windows.target.shape, dtype=np.float64)
     for i, s in enumerate(data.series):
-        rows = np.flatnonzero(test.series == i)
+        rows = np.flatnonzero(windows.series == i)
         if not len(rows):
             continue
         y = s.values[:, 0]
-        origins = test.origin[rows]
+        origins = windows.origin[rows]
         out[rows] = (
             naive(y, origins, H) if kind == "naive" else seasonal_naive(y, origins, H, period)
         )
-    return evaluate(kind, data, out, period)
+    return out
+
+
+def baseline_backtest(
+    kind: str, data: WindowedData, period: int, levels: Sequence[int] | None = None
+) -> Backtest:
+    """``naive`` or ``seasonal_naive`` forecasts on exactly the test windows; with ``levels``,
+    intervals built the same way as a model's (calibrated on its validation forecasts)."""
+    result = evaluate(
+        kind, data, baseline_forecasts(kind, data, data.splits["test"], period), period
+    )
+    if levels is not None:
+        val = baseline_forecasts(kind, data, data.splits["val"], period)
+        _with_intervals(result, data, val, period, levels)
+    return result
 
 
 __all__ = [
     "Backtest",
     "baseline_backtest",
+    "baseline_forecasts",
     "evaluate",
     "mase_scales",
     "model_backtest",

@@ -28,10 +28,12 @@ from forecasting.evaluation.decision import Decision, decide
 from forecasting.experiments import describe
 from forecasting.experiments.auto import Choice, resolve
 from forecasting.experiments.champion import Promotion, data_signature, settle
+from forecasting.experiments.intervals import interval_state
 from forecasting.models.baselines import seasonal_period
 from forecasting.models.builder import build_forecaster, untrained_forecast
 from forecasting.models.training import TrainResult, train
 from forecasting.packaging.log import log_baseline, log_forecaster
+from forecasting.packaging.state import IntervalState
 from forecasting.tracking import plots
 from forecasting.tracking.registry import CHAMPION, client, ensure_registered_model
 from forecasting.tracking.runs import flatten, sigterm_as_interrupt, tracked_run
@@ -147,7 +149,7 @@ def _train_family(
         mlflow.log_metric(
             "val_loss", result.initial_val_loss, step=0
         )  # the untrained model: the curve's start
-        bt = model_backtest(family, model, windowed, period)
+        bt = model_backtest(family, model, windowed, period, levels=cfg.intervals.levels)
         mlflow.log_metrics({f"backtest_{k}": v for k, v in bt.summary.items() if np.isfinite(v)})
         for k, row in bt.per_fold.iterrows():
             mlflow.log_metrics({f"fold{k}_{name}": v for name, v in row.items() if np.isfinite(v)})
@@ -175,6 +177,7 @@ def _train_family(
                 windowed,
                 {family.upper(): bt.forecasts},
                 title=f"{family.upper()} forecasts vs actuals",
+                bands={family.upper(): bt.intervals.bands},
             )
             plots.learning_curve(
                 tmp / "learning_curve.png",
@@ -195,6 +198,7 @@ def _train_family(
             period=period,
             fallback=fallback,
             left_out=tuple(x.uid for x in left_out),
+            intervals=interval_state(cfg.intervals.levels, bt, windowed, period, fallback),
         )
     return FamilyResult(
         family,
@@ -285,7 +289,21 @@ def register(
         result.candidate_version = result.families[d.winner].version
     else:
         candidate = baselines[d.baseline]
-        info = log_baseline(data, d.baseline, windowed.spec.horizon, period, name=d.baseline)
+        own = candidate.intervals  # calibrated on the validation windows, as a network's
+        intervals = (
+            IntervalState.from_arrays(cfg.intervals.levels, own.floor, own.quantiles, own.quantiles)
+            if own is not None
+            else None
+        )
+        info = log_baseline(
+            data,
+            d.baseline,
+            windowed.spec.lookback,
+            windowed.spec.horizon,
+            period,
+            name=d.baseline,
+            intervals=intervals,
+        )
         result.candidate_version = add_version(
             info.model_uri, result.parent_run_id, d.baseline, candidate.summary[metric]
         )
@@ -332,7 +350,10 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
         if prepared.choices:
             mlflow.set_tag("auto_choices", "; ".join(str(c) for c in prepared.choices))
         mlflow.log_text(data.summary(), "data_summary.txt")
-        baselines = {k: baseline_backtest(k, windowed, period) for k in ("seasonal_naive", "naive")}
+        baselines = {
+            k: baseline_backtest(k, windowed, period, levels=cfg.intervals.levels)
+            for k in ("seasonal_naive", "naive")
+        }
         metric = rule.metric
         best_baseline = min(baselines, key=lambda k: baselines[k].summary[metric])
         families: dict[str, FamilyResult] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from forecasting.experiments.compare import ComparisonResult, format_table
 from forecasting.experiments.describe import registry_lines
 from forecasting.tracking.store import run_link, ui_links
@@ -27,6 +29,7 @@ def summary(result: ComparisonResult) -> str:
         ]
     lines += [
         format_table(result.table),
+        *interval_lines(result.table),
         "",
         f"Decision: {d.winner.upper()} — {d.reason}",
         *registry_lines(result),
@@ -40,3 +43,16 @@ def summary(result: ComparisonResult) -> str:
     )
     lines.append(f"Tracking store: {result.tracking_uri}")
     return "\n".join(lines)
+
+
+def interval_lines(table) -> Iterator[str]:
+    """One line per interval level: each forecaster's test coverage and MSIS."""
+    levels = sorted(int(c.removeprefix("coverage_")) for c in table if c.startswith("coverage_"))
+    if levels:
+        yield ""
+    for p in levels:
+        cells = ", ".join(
+            f"{name} {row[f'coverage_{p}']:.1%} (MSIS {row[f'msis_{p}']:.2f})"
+            for name, row in table.iterrows()
+        )
+        yield f"{p}% intervals cover on the test windows: {cells}"

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 from forecasting.data import ID, TARGET, TIME, Columns, SeriesData, load_series
+from forecasting.data.frequency import frequency_mismatch
 from forecasting.data.regularize import infer_frequency
 from forecasting.data.schema import SINGLE_SERIES_ID
 from forecasting.data.validation import ROW, to_canonical
@@ -36,7 +36,7 @@ class History:
     end: pd.Timestamp
 
 
-def _wall_clock(as_of: pd.Timestamp) -> pd.Timestamp:
+def wall_clock(as_of: pd.Timestamp) -> pd.Timestamp:
     """Compare with naive data on the clock of the as-of's own zone (naive stays naive)."""
     return as_of.tz_localize(None) if as_of.tzinfo is not None else as_of
 
@@ -74,7 +74,7 @@ def prepare_history(
         )
     if as_of is not None:
         before = canonical[ID].nunique()
-        canonical = canonical[canonical[TIME] <= _wall_clock(as_of)]
+        canonical = canonical[canonical[TIME] <= wall_clock(as_of)]
         if canonical.empty:
             raise DataError(
                 f"{source}: column {columns.time!r}: no rows at or before --as-of {as_of}"
@@ -85,14 +85,11 @@ def prepare_history(
                 before - canonical[ID].nunique(),
                 as_of,
             )
-    model_offset = to_offset(state.freq)
     if (canonical.groupby(ID, sort=False).size() >= 2).any():
         found = infer_frequency(canonical, source, columns.time)
-        if found != model_offset:
-            raise DataError(
-                f"{source}: column {columns.time!r}: the data are at frequency {found.freqstr!r}, "
-                f"the model was trained at {model_offset.freqstr!r}"
-            )
+        mismatch = frequency_mismatch(found, state.freq, canonical[TIME])
+        if mismatch:
+            raise DataError(f"{source}: column {columns.time!r}: {mismatch}")
     kept = raw.iloc[np.sort(canonical[ROW].to_numpy()) - 1] if as_of is not None else raw
     data = load_series(kept, columns, freq=state.freq, fill=state.fill, name=source)
     cut = f" at or before {as_of}" if as_of is not None else ""

@@ -17,3 +17,8 @@ Y_HAT = (
     "y_hat"  # the forecast column, in every frame a packaged forecaster or a serving engine returns
 )
 FORECASTER = "forecaster"  # which forecaster made each row: the family, or the fallback baseline
+
+
+def interval_columns(level: int) -> tuple[str, str]:
+    """The lower and upper bound columns of the ``level`` % prediction interval."""
+    return f"{Y_HAT}_lo_{level}", f"{Y_HAT}_hi_{level}"

@@ -20,8 +20,11 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
     Input: long format with the training file's column names (id, time, target and
     the covariates it was trained with); at least ``lookback`` points per series, or fewer
     when the model names a fallback baseline, which then forecasts that series.
-    Output: one row per series and step: id, time, ``y_hat`` and ``forecaster`` (the family,
-    or the baseline that forecast a short series).
+    Output: one row per series and step: id, time, ``y_hat``, the prediction intervals
+    ``y_hat_lo_<p>`` / ``y_hat_hi_<p>`` of each level ``p`` (the ``levels`` parameter, a list of
+    integer percentages; default the state's, e.g. 80 and 95) and ``forecaster`` (the family,
+    or the baseline that forecast a short series). A model whose state predates intervals
+    (format version 1 or 2) returns no interval columns.
     """
 
     def load_context(self, context) -> None:
@@ -37,11 +40,20 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
     def predict(
         self, context, model_input: pd.DataFrame, params: dict | None = None
     ) -> pd.DataFrame:
-        from forecasting.data import load_series
+        from forecasting.data import ID, TARGET, load_series
         from forecasting.packaging.fallback import baseline_forecasts, split_short
+        from forecasting.packaging.intervals import (
+            PARAM,
+            bound_columns,
+            fallback_scale,
+            network_scales,
+            requested_levels,
+        )
         from forecasting.windowing.inference import latest_windows
+        from forecasting.windowing.scaling import fit_scaler
 
         state = self.state
+        levels = requested_levels(state, (params or {}).get(PARAM), strict=False)
         columns = state.model_columns
         frame = pd.DataFrame(model_input)
         data = load_series(frame, columns, freq=state.freq, fill=state.fill, name="model input")
@@ -50,16 +62,37 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
         if data is not None:
             latest = latest_windows(data, state.lookback, state.horizon, self.scalers)
             scaled = predict_fixed_batches(self.model, latest.inputs)  # [S, H]
+            stds = np.array([scaler.scale_[0] for scaler in latest.scalers])
+            scales = network_scales(latest.inputs["past"], stds, state) if levels else stds
             for row, (uid, scaler, times) in enumerate(
                 zip(latest.ids, latest.scalers, latest.future_times, strict=True)
             ):
                 y_hat = scaled[row] * scaler.scale_[0] + scaler.mean_[0]
-                parts[uid] = pd.DataFrame(
-                    {columns.id: uid, columns.time: times, Y_HAT: y_hat, FORECASTER: state.family}
+                bands = (
+                    bound_columns(y_hat, scales[row], state.intervals.network, levels)
+                    if levels
+                    else {}
                 )
+                parts[uid] = pd.DataFrame(
+                    {columns.id: uid, columns.time: times, Y_HAT: y_hat}
+                    | bands
+                    | {FORECASTER: state.family}
+                )
+        history = (
+            {str(k): v for k, v in short.frame.groupby(ID, sort=False)} if short is not None else {}
+        )
         for uid, (times, y_hat) in baseline_forecasts(short, state).items():
+            bands = {}
+            if levels:
+                y = history[uid][TARGET].to_numpy(dtype=np.float64)
+                scaler = self.scalers.get(uid)  # a left-out or new series: its own history's
+                std = (scaler if scaler is not None else fit_scaler(y[:, None])).scale_[0]
+                scale = fallback_scale(y, std, state)
+                bands = bound_columns(y_hat, scale, state.intervals.fallback, levels)
             parts[uid] = pd.DataFrame(
-                {columns.id: uid, columns.time: times, Y_HAT: y_hat, FORECASTER: state.fallback}
+                {columns.id: uid, columns.time: times, Y_HAT: y_hat}
+                | bands
+                | {FORECASTER: state.fallback}
             )
         order = pd.unique(frame[columns.id].astype(str))  # the input's order of series
         return pd.concat([parts[u] for u in order if u in parts], ignore_index=True)

@@ -9,6 +9,12 @@ It travels inside the packaged model as ``preprocessing.json``, with a format ve
 - version 2 adds ``arch`` (``segment`` or ``pointwise``; version 1 models are pointwise), the
   season ``period``, the ``fallback`` baseline that forecasts series too short for the
   lookback (version 1: none, such series are refused) and the ids ``left_out`` of training.
+- version 3 adds ``intervals``: the split-conformal quantiles (:mod:`forecasting.models.conformal`)
+  of the network and of the fallback baseline, per horizon step and for every level 1..99, the
+  scale floor and the default levels of a forecast. Files of versions 1 and 2 load without it
+  and forecast without interval columns (asking them for levels is an error naming the version).
+  Version 3 also allows ``arch: baseline``: a naive or seasonal-naive forecaster packaged without
+  weights (the comparison's candidate when no network beat the best baseline).
 
 A file of a version this reader does not know, or with a field it does not know, is refused
 with one line naming the version found and the versions supported.
@@ -24,7 +30,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from forecasting.data import Columns, FillPolicy
 from forecasting.errors import InputError
@@ -35,10 +41,13 @@ if TYPE_CHECKING:
     from forecasting.data import SeriesData
     from forecasting.windowing import WindowedData
 
-FORMAT_VERSION = 2  # written by this code
+FORMAT_VERSION = 3  # written by this code
 SUPPORTED_VERSIONS = tuple(range(1, FORMAT_VERSION + 1))  # read by this code
 VERSION_FIELD = "format_version"
-ADDED_IN = {2: ("arch", "period", "fallback", "left_out")}  # the fields each version added
+ADDED_IN = {
+    2: ("arch", "period", "fallback", "left_out"),
+    3: ("intervals",),
+}  # the fields each version added
 
 
 class _Frozen(BaseModel):
@@ -71,6 +80,54 @@ class ColumnNames(_Frozen):
     target: str
 
 
+N_LEVELS = 99  # quantiles are stored for every integer level 1..99
+
+
+class IntervalState(_Frozen):
+    """Split-conformal interval quantiles: ``y_hat ± q[h][p - 1] · s_w`` is the ``p`` % interval
+    of horizon step ``h`` for a window whose lookback scale is ``s_w``.
+
+    Args:
+        levels: the levels (integer percentages) a forecast carries unless others are asked for.
+        floor: the smallest lookback scale, in units of the series' training scaler.
+        network: [H][99] quantiles of the network's normalised validation errors.
+        fallback: [H][99] the same for the fallback baseline (``None``: no fallback).
+    """
+
+    levels: tuple[int, ...]
+    floor: float = Field(gt=0)
+    network: tuple[tuple[float, ...], ...]
+    fallback: tuple[tuple[float, ...], ...] | None = None
+
+    @classmethod
+    def from_arrays(cls, levels, floor: float, network, fallback=None) -> IntervalState:
+        """From [H, 99] arrays (numpy or nested lists)."""
+
+        def rows(table):
+            return None if table is None else tuple(tuple(map(float, r)) for r in table)
+
+        return cls(
+            levels=tuple(levels), floor=float(floor), network=rows(network), fallback=rows(fallback)
+        )
+
+    @model_validator(mode="after")
+    def _shapes(self):
+        from forecasting.config import level_problem
+
+        problem = level_problem(list(self.levels))
+        if problem:
+            raise ValueError(f"levels: {problem}")
+        for name in ("network", "fallback"):
+            table = getattr(self, name)
+            if table is None:
+                continue
+            if not table or any(len(row) != N_LEVELS for row in table):
+                raise ValueError(f"{name}: expected {N_LEVELS} quantiles per horizon step")
+            if any(not q >= 0 for row in table for q in row):
+                raise ValueError(f"{name}: quantiles must be finite and non-negative")
+        return self
+
+
 class PackagedState(_Frozen):
     """Everything besides the Keras weights that a packaged forecaster needs.
 
@@ -93,6 +150,7 @@ class PackagedState(_Frozen):
         fallback: the baseline (``naive`` or ``seasonal_naive``) that forecasts a series with
             fewer than ``lookback`` points; ``None`` refuses such series.
         left_out: series ids that were too short to train on (the fallback forecast them).
+        intervals: the conformal quantiles of the prediction intervals (``None``: no intervals).
     """
 
     format_version: int = FORMAT_VERSION
@@ -110,6 +168,16 @@ class PackagedState(_Frozen):
     period: int = Field(1, gt=0)
     fallback: Literal["naive", "seasonal_naive"] | None = None
     left_out: tuple[str, ...] = ()
+    intervals: IntervalState | None = None
+
+    @model_validator(mode="after")
+    def _interval_steps(self):
+        tables = (self.intervals.network, self.intervals.fallback) if self.intervals else ()
+        if any(t is not None and len(t) != self.horizon for t in tables):
+            raise ValueError(
+                f"intervals: expected one row of quantiles per step of horizon {self.horizon}"
+            )
+        return self
 
     @classmethod
     def from_training(
@@ -122,6 +190,7 @@ class PackagedState(_Frozen):
         period: int = 1,
         fallback: str | None = "seasonal_naive",
         left_out: tuple[str, ...] = (),
+        intervals: IntervalState | None = None,
     ) -> PackagedState:
         """The state of a model trained on ``windowed`` (cut from ``data``)."""
         return cls(
@@ -129,6 +198,7 @@ class PackagedState(_Frozen):
             period=period,
             fallback=fallback,
             left_out=tuple(left_out),
+            intervals=intervals,
             family=family,
             gru_impl=gru_impl,
             columns=ColumnNames(
@@ -145,10 +215,19 @@ class PackagedState(_Frozen):
 
     @classmethod
     def for_baseline(
-        cls, data: SeriesData, baseline: str, horizon: int, period: int
+        cls,
+        data: SeriesData,
+        baseline: str,
+        lookback: int,
+        horizon: int,
+        period: int,
+        intervals: IntervalState | None = None,
     ) -> PackagedState:
-        """The state of ``baseline`` packaged as a forecaster of ``data``'s columns and frequency."""
+        """The state of ``baseline`` packaged as a forecaster of ``data``'s columns and frequency.
+        ``lookback`` is the comparison's: its intervals (the baseline's own, as the fallback's)
+        were calibrated with the scale of that many points; shorter series are still forecast."""
         return cls(
+            intervals=intervals,
             arch="baseline",
             period=period,
             fallback=baseline,
@@ -160,7 +239,7 @@ class PackagedState(_Frozen):
             covariates=tuple(data.covariates),
             freq=data.freq,
             fill=data.fill,
-            lookback=period if baseline == "seasonal_naive" else 1,
+            lookback=lookback,
             horizon=horizon,
             calendar=(),
             scalers={},

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecasting.config import parse_levels
 from forecasting.data import ID, Columns
 from forecasting.data.reading import read_table
 from forecasting.errors import InputError
@@ -36,7 +37,10 @@ from forecasting.files import sha256_file, write_json
 from forecasting.packaging import FORECASTER, Y_HAT, PackagedState
 from forecasting.packaging.folder import read_state
 from forecasting.packaging.history import History, prepare_history
+from forecasting.packaging.intervals import PARAM, requested_levels
+from forecasting.packaging.layout import interval_columns
 from forecasting.serving.output import output_format, write_frame
+from forecasting.serving.stale import LISTED, Stale, describe, find_stale, without_stale
 from forecasting.tracking.model_ref import ModelRef, fetch_model, resolve_model
 
 log = logging.getLogger(__name__)
@@ -88,9 +92,12 @@ def parse_as_of(value: str | datetime | pd.Timestamp | None) -> pd.Timestamp | N
     return stamp
 
 
-def tidy_forecast(forecast: pd.DataFrame, columns: Columns) -> pd.DataFrame:
-    """Id, time, ``y_hat`` (and ``forecaster`` where the model says which forecaster made each
-    row) in a fixed order and dtypes, whatever engine produced them."""
+def tidy_forecast(
+    forecast: pd.DataFrame, columns: Columns, levels: tuple[int, ...] = ()
+) -> pd.DataFrame:
+    """Id, time, ``y_hat``, the bounds of each interval level in ``levels`` (and ``forecaster``
+    where the model says which forecaster made each row) in a fixed order and dtypes, whatever
+    engine produced them."""
     id_col = columns.id if columns.id in forecast.columns else ID
     out = pd.DataFrame(
         {
@@ -101,12 +108,16 @@ def tidy_forecast(forecast: pd.DataFrame, columns: Columns) -> pd.DataFrame:
             Y_HAT: forecast[Y_HAT].astype(np.float64).to_numpy(),
         }
     )
+    for level in levels:
+        for name in interval_columns(level):
+            out[name] = forecast[name].astype(np.float64).to_numpy()
     if FORECASTER in forecast.columns and forecast[FORECASTER].astype(str).str.len().gt(0).any():
         out[FORECASTER] = forecast[FORECASTER].astype(str).to_numpy()
     return out.sort_values([id_col, columns.time], kind="stable").reset_index(drop=True)
 
 
-def score_local(model_dir: Path, history: History) -> pd.DataFrame:
+def score_local(model_dir: Path, history: History, levels: tuple[int, ...] = ()) -> pd.DataFrame:
+    """The packaged pyfunc's forecast of ``history``, with the intervals of ``levels``."""
     import mlflow
 
     # Loading prepends the model's code folder to sys.path; this package is already imported,
@@ -114,7 +125,7 @@ def score_local(model_dir: Path, history: History) -> pd.DataFrame:
     saved = list(sys.path)
     try:
         model = mlflow.pyfunc.load_model(str(model_dir))
-        return model.predict(history.frame)
+        return model.predict(history.frame, params={PARAM: list(levels)} if levels else None)
     finally:
         sys.path[:] = saved
 
@@ -136,6 +147,9 @@ def _lineage(
     output_sha: str,
     forecast: pd.DataFrame,
     run_id: str,
+    stale: Stale,
+    drop_stale: bool,
+    levels: tuple[int, ...] = (),
 ) -> dict:
     from forecasting import __version__
 
@@ -157,6 +171,7 @@ def _lineage(
         "history_end": history.end.isoformat(),
         "horizon": state.horizon,
         "lookback": state.lookback,
+        "interval_levels": list(levels),
         "engine": engine,
         "output_path": str(output.resolve()),
         "output_sha256": output_sha,
@@ -165,6 +180,10 @@ def _lineage(
         "fallback": state.fallback,
         "series_by_fallback": len(by_fallback),
         "series_by_fallback_ids": by_fallback[:20],
+        "stale_before": stale.before.isoformat(),
+        "stale_series": len(stale.ids),
+        "stale_series_ids": stale.ids[:LISTED],
+        "stale_dropped": drop_stale and bool(stale.ids),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "package_version": __version__,
         "batch_run_id": run_id,
@@ -185,12 +204,18 @@ def predict_batch(model_uri: str, data: str | Path, output: str | Path, **option
         spark_master: Spark master URL for the spark engine (default ``local[*]``).
         tracking_uri: MLflow store with the model registry and the ``batch-predictions`` runs.
         tags: extra tags for the MLflow run (the scheduler adds the schedule's name).
+        levels: prediction-interval levels, ``"80,95"`` or a list of integers in 1..99
+            (``""``: none); default the model's (see :mod:`forecasting.packaging.intervals`).
+        drop_stale: leave out series whose last point is more than one horizon before the
+            as-of time (``as_of``, else the history's end); they are always warned about
+            and listed in the lineage.
 
     Returns:
         A :class:`BatchResult` with the forecast frame, the paths written and the lineage.
 
     Raises:
-        InputError: bad URI, unreadable or invalid data, unsupported output type; nothing is
+        InputError: bad URI, unreadable or invalid data, unsupported output type, a bad interval
+            level (or levels asked of a model without intervals); nothing is
             written at ``output`` and the MLflow run ends FAILED with the reason.
     """
     attempt = attempt_batch(model_uri, data, output, **options)
@@ -208,6 +233,8 @@ def attempt_batch(
     spark_master: str | None = None,
     tracking_uri: str | None = None,
     tags: dict[str, str] | None = None,
+    levels: str | list[int] | tuple[int, ...] | None = None,
+    drop_stale: bool = False,
 ) -> BatchAttempt:
     """:func:`predict_batch` for a caller that records failures itself (the scheduler).
 
@@ -225,6 +252,8 @@ def attempt_batch(
         if engine not in ENGINES:
             raise InputError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
         as_of = parse_as_of(as_of)
+        if isinstance(levels, str):
+            levels = parse_levels(levels, "--levels")
         uri = use_store(tracking_uri)
         experiment_id = ensure_experiment(EXPERIMENT, uri)
         with (
@@ -233,7 +262,17 @@ def attempt_batch(
         ):
             run_id = run.info.run_id
             result = _predict_in_run(
-                run_id, model_uri, data, output, as_of, engine, spark_master, uri, tags
+                run_id,
+                model_uri,
+                data,
+                output,
+                as_of,
+                engine,
+                spark_master,
+                uri,
+                tags,
+                drop_stale,
+                levels,
             )
     except Exception as exc:
         return BatchAttempt(run_id, error=exc)
@@ -241,7 +280,7 @@ def attempt_batch(
 
 
 def _predict_in_run(
-    run_id, model_uri, data, output, as_of, engine, spark_master, uri, tags
+    run_id, model_uri, data, output, as_of, engine, spark_master, uri, tags, drop_stale, levels=None
 ) -> BatchResult:
     import mlflow
 
@@ -253,6 +292,7 @@ def _predict_in_run(
             "output": str(output),
             "engine": engine,
             "as_of": as_of.isoformat() if as_of is not None else "",
+            "levels": "" if levels is None else ",".join(map(str, levels)),
         }
     )
     ref = resolve_model(model_uri, uri)
@@ -261,7 +301,14 @@ def _predict_in_run(
     with tempfile.TemporaryDirectory(prefix="forecast-predict-") as tmp:
         model_dir = fetch_model(ref, Path(tmp) / "model")
         state = read_state(model_dir, f"model URI {model_uri!r}")
+        levels = requested_levels(state, levels, "--levels")
         history = prepare_history(raw, state, str(data), as_of)
+        stale = find_stale(history, state.horizon, state.freq, as_of)
+        if stale.ids:
+            skip = "skipped (--drop-stale)" if drop_stale else "--drop-stale skips them"
+            log.warning("%s: %s; %s", data, describe(stale), skip)
+        if drop_stale and stale.ids:
+            history = without_stale(history, stale, str(data))
         log.info(
             "%s: %d series up to %s; forecasting %d steps with %s (%s engine)",
             data,
@@ -275,11 +322,11 @@ def _predict_in_run(
             from forecasting.serving.spark import score_with_spark
 
             raw_forecast = score_with_spark(
-                model_dir, history.frame, history.columns, Path(tmp), spark_master
+                model_dir, history.frame, history.columns, Path(tmp), spark_master, levels
             )
         else:
-            raw_forecast = score_local(model_dir, history)
-    forecast = tidy_forecast(raw_forecast, history.columns)
+            raw_forecast = score_local(model_dir, history, levels)
+    forecast = tidy_forecast(raw_forecast, history.columns, levels)
     lineage_path = lineage_path_for(output)
     try:
         output_sha = write_frame(forecast, output)
@@ -295,6 +342,9 @@ def _predict_in_run(
             output_sha,
             forecast,
             run_id,
+            stale,
+            drop_stale,
+            levels,
         )
         write_json(lineage_path, lineage)
     except OSError as exc:  # a folder in the way, no permission, a full disk

@@ -31,6 +31,8 @@ import pandas as pd
 from forecasting.data import ID
 from forecasting.data.schema import Columns
 from forecasting.packaging import FORECASTER, Y_HAT
+from forecasting.packaging.intervals import PARAM
+from forecasting.packaging.layout import interval_columns
 from forecasting.quiet import stderr_fd_silenced
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,17 @@ log = logging.getLogger(__name__)
 DEFAULT_MASTER = "local[*]"
 _ID, _TIME = "__id", "__t"
 RESULT_SCHEMA = f"{_ID} string, {_TIME} long, {Y_HAT} double, {FORECASTER} string"
+
+
+def _bands(levels: tuple[int, ...]) -> list[str]:
+    return [name for level in levels for name in interval_columns(level)]
+
+
+def result_schema(levels: tuple[int, ...] = ()) -> str:
+    """The scored groups' schema: :data:`RESULT_SCHEMA` plus the bounds of each level."""
+    return RESULT_SCHEMA + "".join(f", {name} double" for name in _bands(levels))
+
+
 _LOG4J = """\
 rootLogger.level = error
 rootLogger.appenderRef.stderr.ref = console
@@ -114,7 +127,12 @@ def _load_model(path: str):
 
 
 def _forecast_series(
-    pdf: pd.DataFrame, model_file: str, id_name: str | None, time_name: str, value_names: list[str]
+    pdf: pd.DataFrame,
+    model_file: str,
+    id_name: str | None,
+    time_name: str,
+    value_names: list[str],
+    levels: tuple[int, ...] = (),
 ) -> pd.DataFrame:
     """Executor side: one series' history (staged names) -> its forecast (staged names)."""
     from pyspark import SparkFiles
@@ -126,8 +144,8 @@ def _forecast_series(
         frame.insert(0, id_name, pdf[_ID].to_numpy())
     for i, name in enumerate(value_names):
         frame[name] = pdf[f"__v{i}"].to_numpy()
-    forecast = model.predict(frame)
-    return pd.DataFrame(
+    forecast = model.predict(frame, params={PARAM: list(levels)} if levels else None)
+    out = pd.DataFrame(
         {
             _ID: forecast.iloc[:, 0].astype(str).to_numpy(),
             _TIME: pd.to_datetime(forecast[time_name])
@@ -140,13 +158,22 @@ def _forecast_series(
             else "",
         }
     )
+    for name in _bands(levels):
+        out[name] = forecast[name].astype("float64").to_numpy()
+    return out
 
 
-def _scorer(model_file: str, id_name: str | None, time_name: str, value_names: list[str]):
+def _scorer(
+    model_file: str,
+    id_name: str | None,
+    time_name: str,
+    value_names: list[str],
+    levels: tuple[int, ...] = (),
+):
     """A plain function of one group (Spark inspects its signature, so not a partial)."""
 
     def score(pdf: pd.DataFrame) -> pd.DataFrame:
-        return _forecast_series(pdf, model_file, id_name, time_name, value_names)
+        return _forecast_series(pdf, model_file, id_name, time_name, value_names, levels)
 
     return score
 
@@ -174,8 +201,10 @@ def score_with_spark(
     columns: Columns,
     work_dir: Path,
     master: str | None = None,
+    levels: tuple[int, ...] = (),
 ) -> pd.DataFrame:
-    """Forecast every series of ``history`` on Spark; returns id, time, ``y_hat`` as the pyfunc does."""
+    """Forecast every series of ``history`` on Spark; returns id, time, ``y_hat``, the bounds of
+    each interval level in ``levels`` and ``forecaster``, as the pyfunc does."""
     from pyspark.sql import SparkSession
 
     work_dir = Path(work_dir) / f"spark-{uuid.uuid4().hex[:8]}"
@@ -196,12 +225,12 @@ def score_with_spark(
             str(max(1, min(n_series, 2 * spark.sparkContext.defaultParallelism))),
         )
         log.info("scoring %d series on Spark (%s)", n_series, spark.sparkContext.master)
-        score = _scorer(shipped.name, id_name, columns.time, value_names)
+        score = _scorer(shipped.name, id_name, columns.time, value_names, tuple(levels))
         result_path = work_dir / "forecast.parquet"
         (
             spark.read.parquet(str(staged_path))
             .groupBy(_ID)
-            .applyInPandas(score, schema=RESULT_SCHEMA)
+            .applyInPandas(score, schema=result_schema(tuple(levels)))
             .write.mode("overwrite")
             .parquet(str(result_path))
         )
@@ -214,6 +243,7 @@ def score_with_spark(
             id_name or ID: result[_ID].astype(str).to_numpy(),
             columns.time: result[_TIME].to_numpy().astype("datetime64[ns]"),
             Y_HAT: result[Y_HAT].to_numpy(),
-            FORECASTER: result[FORECASTER].to_numpy(),
         }
+        | {name: result[name].to_numpy() for name in _bands(tuple(levels))}
+        | {FORECASTER: result[FORECASTER].to_numpy()}
     )

@@ -27,9 +27,18 @@ def _pick_windows(test, n_series: int) -> list[int]:
 
 
 def forecasts_vs_actuals(
-    path, data, forecasts: dict[str, np.ndarray], n_series: int = 4, title: str = ""
+    path,
+    data,
+    forecasts: dict[str, np.ndarray],
+    n_series: int = 4,
+    title: str = "",
+    bands: dict[str, dict[int, tuple[np.ndarray, np.ndarray]]] | None = None,
 ) -> None:
-    """History, actuals and each forecaster's forecast for one window of a few series."""
+    """History, actuals and each forecaster's forecast for one window of a few series.
+
+    ``bands``: per forecaster, its prediction intervals ``{level: (lower, upper)}`` ([N, H]
+    each), shaded around its forecast (wider levels lighter)."""
+    bands = bands or {}
     test = data.splits["test"]
     picks = _pick_windows(test, n_series)
     history, actual, times = data.history(test), data.actuals(test), data.target_times(test)
@@ -42,7 +51,17 @@ def forecasts_vs_actuals(
         ax.plot(past_t, history[row], color="0.55", lw=1, label="history")
         ax.plot(times[row], actual[row], color="black", lw=1.6, label="actual")
         for name, fc in forecasts.items():
-            ax.plot(times[row], fc[row], lw=1.3, label=name)
+            (line,) = ax.plot(times[row], fc[row], lw=1.3, label=name)
+            for level, (lo, hi) in sorted(bands.get(name, {}).items(), reverse=True):
+                ax.fill_between(
+                    times[row],
+                    lo[row],
+                    hi[row],
+                    color=line.get_color(),
+                    alpha=0.12 if level >= 90 else 0.25,
+                    lw=0,
+                    label=f"{name} {level}% interval",
+                )
         ax.set_title(f"{s.uid}: forecast from {s.times[o]}", fontsize=10)
         ax.legend(fontsize=8, ncol=len(forecasts) + 2, loc="upper left")
     if title:

@@ -7,6 +7,7 @@ the whole group.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -84,12 +85,34 @@ def _group_gone(pgid: int, timeout: float) -> bool:
         time.sleep(0.1)
 
 
+@contextlib.contextmanager
+def _signals_held():
+    """SIGTERM and SIGINT ignored meanwhile (in the main thread), so a second Ctrl-C cannot
+    cut the stop short and leave part of the group behind."""
+    try:
+        previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGTERM, signal.SIGINT)}
+    except ValueError:  # not the main thread: signals are not ours to hold
+        yield
+        return
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 def stop_server(proc: subprocess.Popen, timeout: float = 15.0) -> None:
     """End the server's whole process group: SIGTERM, then SIGKILL if it lingers.
 
     Returns once no process of the group is left (or, where nothing reaps orphans, after
-    ``timeout`` following SIGKILL), not merely once the server itself has exited.
+    ``timeout`` following SIGKILL), not merely once the server itself has exited. SIGTERM and
+    SIGINT sent to this process meanwhile are ignored.
     """
+    with _signals_held():
+        _stop_group(proc, timeout)
+
+
+def _stop_group(proc: subprocess.Popen, timeout: float) -> None:
     try:
         pgid = os.getpgid(proc.pid)
     except ProcessLookupError:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from forecasting.data.frequency import fixed_step, parse_freq
+from forecasting.data.frequency import fixed_step, frequency_mismatch, parse_freq
 from forecasting.errors import DataError, first_line
 
 
@@ -38,3 +38,45 @@ def test_first_line_of_an_exception():
     assert first_line(ValueError("  bad value\n  more detail\n")) == "bad value"
     assert first_line(KeyError()) == "KeyError"
     assert first_line(OSError("disk full\nerrno 28"), with_type=True) == "OSError: disk full"
+
+
+MONDAYS = pd.Series(pd.date_range("2024-01-01", periods=6, freq="7D"))  # 2024-01-01 is a Monday
+TUESDAYS = MONDAYS + pd.Timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("found", "expected", "times"),
+    [
+        ("7D", "W-MON", MONDAYS),
+        ("W-MON", "7D", MONDAYS),
+        ("7D", "7D", TUESDAYS),
+        ("7D", "W", MONDAYS + pd.Timedelta(days=6)),  # W is W-SUN
+        ("D", "24h", MONDAYS),
+        ("MS", "MS", MONDAYS),
+    ],
+)
+def test_the_same_frequency_however_it_is_spelled(found, expected, times):
+    assert frequency_mismatch(parse_freq(found), expected, times) is None
+
+
+@pytest.mark.parametrize(
+    ("found", "expected", "times", "message"),
+    [
+        (
+            "7D",
+            "W-MON",
+            TUESDAYS,
+            "the data are at frequency '7D' (on Tuesdays), the model was trained at 'W-MON' (Mondays)",
+        ),
+        (
+            "14D",
+            "W-MON",
+            MONDAYS,
+            "the data are at frequency '14D' (on Mondays), the model was trained at 'W-MON' (Mondays)",
+        ),
+        ("h", "D", MONDAYS, "the data are at frequency 'h', the model was trained at 'D'"),
+        ("MS", "ME", MONDAYS, "the data are at frequency 'MS', the model was trained at 'ME'"),
+    ],
+)
+def test_a_genuinely_different_frequency_says_how(found, expected, times, message):
+    assert frequency_mismatch(parse_freq(found), expected, times) == message

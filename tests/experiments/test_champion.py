@@ -67,6 +67,11 @@ def test_naive_beats_both_rnns_and_serves(walks):
     for uid, rows in out.groupby("unique_id"):
         assert len(rows) == 6
         np.testing.assert_allclose(rows["y_hat"], last[uid])
+        # with the baseline's own conformal intervals, calibrated like a network's
+        assert (rows["y_hat_lo_95"] <= rows["y_hat_lo_80"]).all()
+        assert (rows["y_hat_lo_80"] < rows["y_hat"]).all()
+        assert (rows["y_hat"] < rows["y_hat_hi_80"]).all()
+        assert (rows["y_hat_hi_80"] <= rows["y_hat_hi_95"]).all()
 
 
 def test_a_second_comparison_that_is_not_better_leaves_the_champion(walks):
@@ -140,3 +145,53 @@ def test_bad_registry_requests_are_one_line_and_change_nothing(
     assert status == ExitStatus.BAD_INPUT
     assert len(err) == 1 and message in err[0], err
     assert str(c.get_model_version_by_alias(NAME, "champion").version) == before
+
+
+def test_the_champion_moves_under_one_lock_per_registered_model(walks):
+    """While another process holds the model's lock (a comparison scoring the champion), a
+    promotion waits for it instead of moving the alias underneath it."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from forecasting.tracking.registry import model_lock
+
+    first, second, client = walks
+    uri = first.tracking_uri
+    target = second.result.families["lstm"].version
+    before = str(champion(client).version)
+    assert before != target
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    argv = [sys.executable, "-m", "forecasting", "models", "promote", NAME, target]
+    with model_lock(uri, NAME):
+        proc = subprocess.Popen([*argv, "--tracking-uri", uri], env=env, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 12  # the command starts in a few seconds, then waits
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert str(champion(client).version) == before
+            time.sleep(0.5)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
+    assert str(champion(client).version) == target
+
+
+def test_diagnosing_a_packaged_baseline_is_one_line(walks, tmp_path, capsys):
+    first, _, _ = walks
+    naive = first.result.candidate_version  # the naive baseline, registered as a forecaster
+    status = main(
+        [
+            "diagnose",
+            "--model",
+            f"models:/{NAME}/{naive}",
+            "--data",
+            str(first.data_csv),
+            "--output",
+            str(tmp_path / "diag"),
+            "--tracking-uri",
+            first.tracking_uri,
+        ]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == ExitStatus.BAD_INPUT
+    assert len(err) == 1 and "the packaged naive baseline has no network to diagnose" in err[0]
+    assert not (tmp_path / "diag").exists()

@@ -160,6 +160,24 @@ def _set(section: str, key: str, value):
             ["training.learning_rate", "greater than 0"],
             id="set-zero-learning-rate",
         ),
+        pytest.param(
+            _set("intervals", "levels", [80, 100]),
+            [],
+            ["pipeline.yaml", "intervals.levels", "level 100 is outside (0, 100)", "[80, 100]"],
+            id="interval-level-100",
+        ),
+        pytest.param(
+            None,
+            ["--set", "intervals.levels=[0]"],
+            ["intervals.levels", "level 0 is outside (0, 100)", "(received [0])"],
+            id="interval-level-0",
+        ),
+        pytest.param(
+            None,
+            ["--set", "intervals.levels=[80.5]"],
+            ["intervals.levels", "level 80.5 is not an integer", "(received [80.5])"],
+            id="interval-level-not-integer",
+        ),
     ],
 )
 def test_bad_config_through_run(pipeline, capsys, fresh_store, change, args, fragments):

@@ -176,7 +176,22 @@ def test_predict_forecasts_the_short_series_with_the_baseline_and_the_rest_with_
 
     forecast = pd.read_csv(output, parse_dates=["ds"])
     history = pd.read_csv(compared.data_csv, parse_dates=["ds"])
-    assert list(forecast.columns) == ["unique_id", "ds", "y_hat", "forecaster"]
+    assert list(forecast.columns) == [
+        "unique_id",
+        "ds",
+        "y_hat",
+        "y_hat_lo_80",
+        "y_hat_hi_80",
+        "y_hat_lo_95",
+        "y_hat_hi_95",
+        "forecaster",
+    ]
+    # Every row has its intervals, the fallback's too: nested around the forecast.
+    assert forecast.notna().all().all()
+    assert (forecast["y_hat_lo_95"] <= forecast["y_hat_lo_80"]).all()
+    assert (forecast["y_hat_lo_80"] < forecast["y_hat"]).all()
+    assert (forecast["y_hat"] < forecast["y_hat_hi_80"]).all()
+    assert (forecast["y_hat_hi_80"] <= forecast["y_hat_hi_95"]).all()
     champion = (
         compared.client().get_model_version_by_alias(MODEL_NAME, "champion").tags["model_family"]
     )

@@ -27,6 +27,9 @@ model = mlflow.pyfunc.load_model(model_uri)
 model.predict(frame).to_json(out + ".all.json", orient="records", date_format="iso")
 alone = frame[frame[id_col] == alone_id].tail(int(lookback))
 model.predict(alone).to_json(out + ".alone.json", orient="records", date_format="iso")
+model.predict(frame, params={"levels": [50]}).to_json(
+    out + ".levels.json", orient="records", date_format="iso"
+)
 """
 
 
@@ -78,18 +81,35 @@ def subprocess_forecasts(comparison, champion_uri, tmp_path_factory):
         comparison.tracking_uri,
         folder,
     )
-    return _read_forecasts(Path(f"{out}.all.json")), _read_forecasts(Path(f"{out}.alone.json"))
+    return (
+        _read_forecasts(Path(f"{out}.all.json")),
+        _read_forecasts(Path(f"{out}.alone.json")),
+        _read_forecasts(Path(f"{out}.levels.json")),
+    )
 
 
 def test_fresh_process_forecasts_next_steps_of_every_series(comparison, subprocess_forecasts):
-    forecasts, _ = subprocess_forecasts
+    forecasts, _, _ = subprocess_forecasts
     id_col, time_col, target_col = comparison.columns
     H = comparison.horizon
-    assert list(forecasts.columns) == [id_col, time_col, "y_hat", "forecaster"]
-    assert set(forecasts["forecaster"]) <= {
-        "gru",
-        "lstm",
-    }  # every series long enough for the network
+    assert list(forecasts.columns) == [
+        id_col,
+        time_col,
+        "y_hat",
+        "y_hat_lo_80",
+        "y_hat_hi_80",
+        "y_hat_lo_95",
+        "y_hat_hi_95",
+        "forecaster",
+    ]
+    # The default levels (80 and 95): nested intervals around every forecast.
+    assert (forecasts["y_hat_lo_95"] <= forecasts["y_hat_lo_80"]).all()
+    assert (forecasts["y_hat_lo_80"] < forecasts["y_hat"]).all()
+    assert (forecasts["y_hat"] < forecasts["y_hat_hi_80"]).all()
+    assert (forecasts["y_hat_hi_80"] <= forecasts["y_hat_hi_95"]).all()
+    # every series is long enough, so all come from the champion itself (a network, or the
+    # best baseline when no network beat it), none from a fallback
+    assert set(forecasts["forecaster"]) == {comparison.result.decision.candidate}
     assert len(forecasts) == len(comparison.lengths) * H
     assert list(pd.unique(forecasts[id_col])) == list(comparison.lengths)
 
@@ -108,8 +128,21 @@ def test_fresh_process_forecasts_next_steps_of_every_series(comparison, subproce
 
 
 def test_a_series_alone_gets_the_same_forecast(comparison, subprocess_forecasts):
-    forecasts, alone = subprocess_forecasts
+    forecasts, alone, _ = subprocess_forecasts
     id_col, time_col, _ = comparison.columns
     among_others = forecasts[forecasts[id_col] == "west"].reset_index(drop=True)
     assert list(alone[time_col]) == list(among_others[time_col])
-    np.testing.assert_allclose(alone["y_hat"], among_others["y_hat"], rtol=1e-6)
+    for column in ("y_hat", "y_hat_lo_80", "y_hat_hi_95"):
+        np.testing.assert_allclose(alone[column], among_others[column], rtol=1e-6)
+
+
+def test_the_levels_parameter_selects_the_intervals(subprocess_forecasts):
+    forecasts, _, fifty = subprocess_forecasts
+    assert [c for c in fifty.columns if c.startswith("y_hat")] == [
+        "y_hat",
+        "y_hat_lo_50",
+        "y_hat_hi_50",
+    ]
+    np.testing.assert_allclose(fifty["y_hat"], forecasts["y_hat"], rtol=1e-6)
+    assert (fifty["y_hat_lo_50"] >= forecasts["y_hat_lo_80"]).all()
+    assert (fifty["y_hat_hi_50"] <= forecasts["y_hat_hi_80"]).all()

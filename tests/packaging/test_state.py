@@ -140,3 +140,53 @@ def test_a_file_that_is_no_state_is_one_line(tmp_path, text, expected):
 
 def test_a_missing_file_is_one_line(tmp_path):
     assert "cannot read the packaged-model state" in _one_line_error(tmp_path / "absent.json")
+
+
+# --- format version 3: the prediction intervals -------------------------------------------------
+
+VERSION_2 = UNVERSIONED | {
+    "format_version": 2,
+    "arch": "segment",
+    "period": 24,
+    "fallback": "seasonal_naive",
+    "left_out": [],
+}
+
+
+def _intervals(horizon: int = 12, levels=(80, 95)) -> dict:
+    table = [[0.01 * p * (1 + h / 10) for p in range(1, 100)] for h in range(horizon)]
+    return {"levels": list(levels), "floor": 0.05, "network": table, "fallback": table}
+
+
+def test_a_version_2_state_loads_without_intervals_and_saves_as_version_2(tmp_path):
+    state = PackagedState.load(_write(tmp_path, VERSION_2))
+    assert state.format_version == 2 and state.intervals is None
+    assert "intervals" not in json.loads(state.save(tmp_path / "again.json").read_text())
+
+
+def test_a_version_3_state_carries_its_interval_quantiles(tmp_path):
+    assert FORMAT_VERSION == 3
+    state = PackagedState.load(
+        _write(tmp_path, VERSION_2 | {"format_version": 3, "intervals": _intervals()})
+    )
+    assert state.intervals.levels == (80, 95) and state.intervals.floor == 0.05
+    assert len(state.intervals.network) == state.horizon == 12
+    assert PackagedState.load(state.save(tmp_path / "again.json")) == state
+
+
+def test_intervals_in_a_version_2_file_are_an_unknown_field(tmp_path):
+    message = _one_line_error(_write(tmp_path, VERSION_2 | {"intervals": _intervals()}))
+    assert "format version 2: unknown field 'intervals'" in message
+
+
+@pytest.mark.parametrize(
+    ("intervals", "expected"),
+    [
+        (_intervals(horizon=11), "one row of quantiles per step of horizon 12"),
+        (_intervals(levels=[80, 100]), "level 100 is outside (0, 100)"),
+        (_intervals() | {"network": [[0.1] * 98] * 12}, "expected 99 quantiles per horizon step"),
+    ],
+)
+def test_broken_intervals_are_one_line(tmp_path, intervals, expected):
+    state = VERSION_2 | {"format_version": 3, "intervals": intervals}
+    assert expected in _one_line_error(_write(tmp_path, state))

@@ -61,7 +61,20 @@ def test_predict_writes_next_steps_lineage_and_a_run(served_model, tmp_path, cap
     assert "wrote 12 forecasts (2 series x 6 steps)" in capsys.readouterr().out
 
     forecast = pd.read_csv(output, parse_dates=["ds"])
-    assert list(forecast.columns) == ["unique_id", "ds", "y_hat", "forecaster"]
+    assert list(forecast.columns) == [
+        "unique_id",
+        "ds",
+        "y_hat",
+        "y_hat_lo_80",
+        "y_hat_hi_80",
+        "y_hat_lo_95",
+        "y_hat_hi_95",
+        "forecaster",
+    ]
+    assert (forecast["y_hat_lo_95"] <= forecast["y_hat_lo_80"]).all()
+    assert (forecast["y_hat_lo_80"] < forecast["y_hat"]).all()
+    assert (forecast["y_hat"] < forecast["y_hat_hi_80"]).all()
+    assert (forecast["y_hat_hi_80"] <= forecast["y_hat_hi_95"]).all()
     last = served_model.frame["ds"].max()
     for uid in ("s0", "s1"):
         part = forecast[forecast["unique_id"] == uid]
@@ -85,6 +98,7 @@ def test_predict_writes_next_steps_lineage_and_a_run(served_model, tmp_path, cap
     assert lineage["input_sha256"] == _sha256(served_model.data_csv)
     assert lineage["output_sha256"] == _sha256(output)
     assert lineage["as_of"] is None
+    assert lineage["interval_levels"] == [80, 95]
     assert lineage["package_version"] == forecasting.__version__
     assert datetime.fromisoformat(lineage["created_at"]).tzinfo is not None
 
@@ -269,6 +283,42 @@ def test_bad_input_in_a_real_process(served_model, forecast_cli, tmp_path):
     assert not output.exists() and not Path(f"{output}.lineage.json").exists()
 
 
+def test_levels_select_the_interval_columns(served_model, tmp_path):
+    output = tmp_path / "forecast.csv"
+    assert _predict(served_model, served_model.data_csv, output, "--levels", "90") == 0
+    forecast = pd.read_csv(output)
+    assert list(forecast.columns) == [
+        "unique_id",
+        "ds",
+        "y_hat",
+        "y_hat_lo_90",
+        "y_hat_hi_90",
+        "forecaster",
+    ]
+    none = tmp_path / "none.csv"
+    assert _predict(served_model, served_model.data_csv, none, "--levels", "") == 0
+    assert list(pd.read_csv(none).columns) == ["unique_id", "ds", "y_hat", "forecaster"]
+
+
+@pytest.mark.parametrize(
+    ("levels", "expected"),
+    [
+        ("100", "--levels '100': level 100 is outside (0, 100)"),
+        ("0,80", "--levels '0,80': level 0 is outside (0, 100)"),
+        ("80.5", "--levels '80.5': level '80.5' is not an integer"),
+        ("high", "--levels 'high': level 'high' is not an integer"),
+    ],
+)
+def test_a_bad_level_is_one_line_exit_2_and_nothing_written(
+    served_model, tmp_path, capsys, levels, expected
+):
+    output = tmp_path / "out" / "forecast.csv"
+    assert _predict(served_model, served_model.data_csv, output, "--levels", levels) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [f"error: {expected}: give integer percentages from 1 to 99"]
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_output_path_that_cannot_be_written_is_one_line(served_model, tmp_path, capsys):
     blocked = tmp_path / "taken.csv"
     blocked.mkdir()  # a folder where the file should go
@@ -286,3 +336,64 @@ def test_unsupported_output_type_is_rejected_before_anything_runs(served_model, 
     assert _predict(served_model, served_model.data_csv, tmp_path / "forecast.xlsx") == 2
     assert "unsupported output type '.xlsx'" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def version_2_model(served_model, tmp_path) -> Path:
+    """The champion's folder with its state rewritten as format version 2 (before intervals)."""
+    from forecasting.packaging.folder import read_state
+    from forecasting.tracking.model_ref import fetch_model, resolve_model
+
+    mlflow.set_tracking_uri(served_model.tracking_uri)  # the suite resets it after the test
+    mlflow.set_registry_uri(served_model.tracking_uri)
+    ref = resolve_model(served_model.champion, served_model.tracking_uri)
+    folder = fetch_model(ref, tmp_path / "model")
+    state_file = folder / "artifacts" / "preprocessing.json"
+    assert state_file.is_file()
+    raw = json.loads(state_file.read_text())
+    raw.pop("intervals")
+    state_file.write_text(json.dumps(raw | {"format_version": 2}))
+    assert read_state(folder, "test").intervals is None
+    return folder
+
+
+def test_a_model_from_before_intervals_forecasts_without_them(
+    served_model, version_2_model, tmp_path, capsys
+):
+    output = tmp_path / "forecast.csv"
+    code = main(
+        [
+            "predict",
+            "--model",
+            str(version_2_model),
+            "--data",
+            str(served_model.data_csv),
+            "--output",
+            str(output),
+            "--tracking-uri",
+            served_model.tracking_uri,
+        ]
+    )
+    assert code == 0
+    assert list(pd.read_csv(output).columns) == ["unique_id", "ds", "y_hat", "forecaster"]
+
+    asked = tmp_path / "asked" / "forecast.csv"
+    code = main(
+        [
+            "predict",
+            "--model",
+            str(version_2_model),
+            "--data",
+            str(served_model.data_csv),
+            "--output",
+            str(asked),
+            "--levels",
+            "80",
+            "--tracking-uri",
+            served_model.tracking_uri,
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "--levels (80,): the model (packaged-model format version 2) carries no" in err
+    assert not (tmp_path / "asked").exists()

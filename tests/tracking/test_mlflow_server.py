@@ -97,3 +97,49 @@ def test_server_serves_the_comparison_and_stops_completely(comparison, tmp_path)
         os.killpg(pgid, 0)
     with pytest.raises(OSError):
         urllib.request.urlopen(f"{url}/health", timeout=2)
+
+
+def _children(pid: int) -> list[int]:
+    text = open(f"/proc/{pid}/task/{pid}/children").read()
+    return [int(p) for p in text.split()]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_forecast_ui_ends_the_servers_whole_group_on_a_signal(tmp_path, signum):
+    """`forecast ui` killed by SIGTERM (systemd, `kill`) or SIGINT sent to it alone: exit 0 and
+    no process of the server's group left behind."""
+    import subprocess
+    import sys
+    import time
+
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    env.pop("MLFLOW_TRACKING_URI", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "forecasting", "ui", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a signal for the test's group must not reach it
+    )
+    server = None
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith(f"MLflow UI at http://127.0.0.1:{port}"), proc.stderr.read()
+        (server,) = _children(proc.pid)
+        assert os.getpgid(server) == server  # the server leads a group of its own
+        proc.send_signal(signum)
+        assert proc.wait(timeout=60) == 0
+        deadline = time.monotonic() + 30
+        while _group_alive(server) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _group_alive(server), "processes of the server's group were left running"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        if server is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server, signal.SIGKILL)  # only reached when the test failed

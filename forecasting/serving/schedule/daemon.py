@@ -3,7 +3,8 @@
 APScheduler 3's ``BackgroundScheduler`` does the timing, through its public API only: the
 job store (:func:`~forecasting.serving.schedule.store.job_store`), one thread-pool executor
 (runs are queued, never parallel), the job defaults ``coalesce``, ``max_instances=1`` and
-the misfire grace time, and an event listener that records missed runs in the history.
+the misfire grace time, and an event listener that records missed runs in the history (as do the slots coalesced
+away while no scheduler ran: :class:`Coalesced`).
 The process holds the state folder's lock, logs to ``scheduler.log`` as well, and re-reads
 the job store every ``poll_seconds`` so schedules changed by other processes take effect.
 """
@@ -16,7 +17,7 @@ import os
 import signal
 import threading
 import time
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 from forecasting.errors import first_line
@@ -24,7 +25,7 @@ from forecasting.exit_status import ExitStatus
 from forecasting.serving.schedule.history import RunHistory
 from forecasting.serving.schedule.lock import exclusive
 from forecasting.serving.schedule.state import LOG_FILE, state_dir
-from forecasting.serving.schedule.store import JOB_DEFAULTS, job_store
+from forecasting.serving.schedule.store import JOB_DEFAULTS, job_store, store_editor
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +89,62 @@ def _stop_on_signals(stop: _Stop):
             signal.signal(s, handler)
 
 
-def _listener(history: RunHistory):
-    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+# Per schedule and start: a year-old every-minute schedule stays readable.
+MAX_MISSED_RECORDED = 1000
+COALESCED = "coalesced: the scheduler was not running"
+
+
+class Coalesced:
+    """Every slot that passed while no scheduler ran, but the one APScheduler runs, as ``missed``.
+
+    With ``coalesce=True`` APScheduler runs only the latest of the slots it finds due (or
+    reports that one missed, past its grace time); the earlier ones would vanish without a
+    trace. The first slot of each overdue schedule is read from the store before the scheduler
+    starts; the first submission of that schedule names the slot it kept, and every slot of
+    its trigger in between is recorded.
+    """
+
+    def __init__(self, folder: Path, history: RunHistory, now: datetime | None = None):
+        self.history = history
+        now = now or datetime.now(UTC)
+        with store_editor(folder) as editor:
+            self.pending = {
+                job.id: (job.next_run_time, job.trigger)
+                for job in editor.get_jobs()
+                if job.next_run_time is not None and job.next_run_time <= now
+            }
+
+    def submitted(self, job_id: str, kept: datetime) -> None:
+        first, trigger = self.pending.pop(job_id, (None, None))
+        slots, slot = [], first
+        while slot is not None and slot < kept and len(slots) < MAX_MISSED_RECORDED:
+            slots.append(slot)
+            slot = trigger.get_next_fire_time(slot, kept)
+        for slot in slots:
+            self.history.record(job_id, "missed", slot, COALESCED)
+        if slots:
+            log.warning(
+                "schedule %r: %d run(s) from %s missed while no scheduler ran%s",
+                job_id,
+                len(slots),
+                slots[0],
+                f" (the first {MAX_MISSED_RECORDED} recorded)"
+                if len(slots) == MAX_MISSED_RECORDED
+                else "",
+            )
+
+
+def _listener(history: RunHistory, coalesced: Coalesced):
+    from apscheduler.events import (
+        EVENT_JOB_ERROR,
+        EVENT_JOB_MAX_INSTANCES,
+        EVENT_JOB_MISSED,
+        EVENT_JOB_SUBMITTED,
+    )
 
     def on_event(event) -> None:
+        if event.code in (EVENT_JOB_SUBMITTED, EVENT_JOB_MAX_INSTANCES):
+            coalesced.submitted(event.job_id, min(event.scheduled_run_times))
         if event.code == EVENT_JOB_MISSED:
             log.warning(
                 "schedule %r: run due at %s missed (later than its misfire grace time)",
@@ -113,7 +166,8 @@ def _listener(history: RunHistory):
                 first_line(event.exception, with_type=True),
             )
 
-    return on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES
+    mask = EVENT_JOB_SUBMITTED | EVENT_JOB_MISSED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES
+    return on_event, mask
 
 
 def serve(
@@ -141,8 +195,9 @@ def serve(
         interrupted = history.mark_interrupted()
         if interrupted:
             log.warning("%d run(s) were interrupted by the end of an earlier process", interrupted)
+        coalesced = Coalesced(folder, history)
         scheduler = _new_scheduler(folder, max_workers)
-        scheduler.add_listener(*_listener(history))
+        scheduler.add_listener(*_listener(history, coalesced))
         scheduler.start()
         jobs = scheduler.get_jobs()
         log.info(

@@ -1,7 +1,7 @@
 """Run history: one SQLite row per run of a schedule (``history.sqlite`` in the state folder).
 
 Every write is one transaction. ``forecast schedule list`` shows the last row of each
-schedule; a row left ``running`` by a process that is gone becomes ``interrupted``.
+schedule, ``forecast schedule history`` the last rows of one or all; a row left ``running`` by a process that is gone becomes ``interrupted``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,14 @@ class Outcome:
     output: str | None = None
     error: str | None = None
     mlflow_run_id: str | None = None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to finish; None while running or for a run that never started."""
+        if self.finished_at is None or self.status == "missed":
+            return None
+        started = datetime.fromisoformat(self.started_at)
+        return (datetime.fromisoformat(self.finished_at) - started).total_seconds()
 
     def describe(self) -> str:
         when = (self.finished_at or self.started_at)[:19].replace("T", " ")
@@ -120,6 +128,16 @@ class RunHistory:
         with self._connect() as db:
             rows = db.execute(
                 f"SELECT {', '.join(self.COLUMNS)} FROM runs WHERE name = ? ORDER BY id", (name,)
+            )
+            return [Outcome(*r) for r in rows.fetchall()]
+
+    def recent(self, name: str | None = None, limit: int = 20) -> list[Outcome]:
+        """The last ``limit`` runs, of schedule ``name`` or of all, newest first."""
+        where, args = ("WHERE name = ?", (name,)) if name is not None else ("", ())
+        with self._connect() as db:
+            rows = db.execute(
+                f"SELECT {', '.join(self.COLUMNS)} FROM runs {where} ORDER BY id DESC LIMIT ?",
+                (*args, limit),
             )
             return [Outcome(*r) for r in rows.fetchall()]
 

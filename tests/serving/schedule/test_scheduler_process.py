@@ -161,6 +161,10 @@ def test_scheduler_survives_a_restart_and_a_failing_job_does_not_stop_another(
         "unique_id",
         "ds",
         "y_hat",
+        "y_hat_lo_80",  # scheduled forecasts carry the model's default intervals
+        "y_hat_hi_80",
+        "y_hat_lo_95",
+        "y_hat_hi_95",
         "forecaster",
     ]
     assert Path(f"{written}.lineage.json").exists()
