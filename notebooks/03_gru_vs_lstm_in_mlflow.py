@@ -186,7 +186,8 @@ plt.show()
 #
 # The rule trains the LSTM first and keeps the GRU unless the LSTM is better by more than the
 # tolerance *and* the paired test over backtest windows says the difference is significant.
-# The winner is registered under the alias `champion`, the other family as `challenger`.
+# The kept RNN must then beat the best baseline the same way; the comparison's candidate (that
+# RNN, or else the baseline) becomes `champion` only if it beats the current champion too.
 
 # %%
 tags = parent.data.tags

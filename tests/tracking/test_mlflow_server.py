@@ -77,9 +77,14 @@ def test_server_serves_the_comparison_and_stops_completely(comparison, tmp_path)
 
         query = urllib.parse.urlencode({"name": comparison.model_name, "alias": "champion"})
         version = _get(f"{url}/api/2.0/mlflow/registered-models/alias?{query}")["model_version"]
-        winner = result.families[result.decision.winner]
-        assert version["run_id"] == winner.run_id
-        assert version["version"] == str(winner.version)
+        candidate = result.decision.candidate  # the kept RNN, or the best baseline
+        logged_by = (
+            result.families[candidate].run_id
+            if candidate in result.families
+            else result.parent_run_id  # a packaged baseline is logged in the comparison's run
+        )
+        assert version["run_id"] == logged_by
+        assert version["version"] == result.candidate_version
         assert "champion" in version.get("aliases", ["champion"])
     finally:
         stop_server(proc)
