@@ -23,7 +23,7 @@ def summary(result: ComparisonResult) -> str:
             " …" if len(result.left_out) > 5 else ""
         )
         lines += [
-            f"Left out of training: {len(result.left_out)} series too short for the lookback ({shown}); "
+            f"Left out of training: {len(result.left_out)} series ({why(result.left_out)}: {shown}); "
             f"{result.best_baseline.replace('_', ' ')} forecasts them.",
             "",
         ]
@@ -56,3 +56,13 @@ def interval_lines(table) -> Iterator[str]:
             for name, row in table.iterrows()
         )
         yield f"{p}% intervals cover on the test windows: {cells}"
+
+
+def why(left_out) -> str:
+    """``too short for the lookback``, ``over the fill bound`` or both, with counts when mixed."""
+    kinds = {"short": "too short for the lookback", "fill": "over the fill bound"}
+    counts = {k: sum(x.kind == k for x in left_out) for k in kinds}
+    present = [k for k in kinds if counts[k]]
+    if len(present) == 1:
+        return kinds[present[0]]
+    return ", ".join(f"{counts[k]} {kinds[k]}" for k in present)

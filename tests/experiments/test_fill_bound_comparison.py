@@ -90,6 +90,7 @@ def test_a_series_over_the_bound_is_left_out_and_listed_in_mlflow(tmp_path, rese
     assert len(warning) == 1, err
     assert "1 of 4 series left out of training (1 over the fill bound): 'mixed'" in warning[0]
     assert "the spacing changes from h to D at row 1501" in warning[0]
+    assert "Left out of training: 1 series (over the fill bound: mixed); " in out
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
     experiment = client.get_experiment_by_name(EXPERIMENT)
     (parent,) = client.search_runs([experiment.experiment_id], "tags.role = 'comparison'")

@@ -119,7 +119,7 @@ def test_compare_succeeds_and_the_summary_names_the_series_and_its_baseline(
     baseline = left_out_table["forecaster"].iloc[0]
     assert baseline in ("seasonal_naive", "naive")
     line = (
-        f"Left out of training: 1 series too short for the lookback (tiny); "
+        f"Left out of training: 1 series (too short for the lookback: tiny); "
         f"{baseline.replace('_', ' ')} forecasts them."
     )
     assert line in compared.out.splitlines(), compared.out
