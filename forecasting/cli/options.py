@@ -93,6 +93,29 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(flag, action=action, default=None, help=text)
 
 
+READING = ("--sep", "--date-format", "--dayfirst")  # how a history file is read, for predict
+
+
+def add_reading_options(parser: argparse.ArgumentParser) -> None:
+    """The input flags that say how a file is read (no fill bound: a model's history is not
+    regularised beyond what the model was trained with)."""
+    for flag in READING:
+        if flag in INPUT_FLAGS:
+            parser.add_argument(
+                flag, type=INPUT_FLAGS[flag][1], default=None, help=INPUT_FLAGS[flag][2]
+            )
+        else:
+            text = INPUT_SWITCHES[flag][1]
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=None, help=text
+            )
+
+
+def reading_settings(args: argparse.Namespace) -> dict:
+    """``sep``, ``date_format``, ``dayfirst`` as given on the command line (None: not given)."""
+    return {_dest(flag): getattr(args, _dest(flag)) for flag in READING}
+
+
 def input_settings(args: argparse.Namespace) -> dict:
     """The ``data`` config keys the input flags given on the command line set."""
     out = {}

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from forecasting.cli.options import add_model_option, add_tracking_uri_option
+from forecasting.cli.options import (
+    add_model_option,
+    add_reading_options,
+    add_tracking_uri_option,
+    reading_settings,
+)
 from forecasting.exit_status import ExitStatus
 
 
@@ -55,6 +60,7 @@ def register(subparsers) -> None:
         help="leave out series whose last point is more than one horizon before the as-of time "
         "(--as-of, else the latest timestamp in --data); they are warned about either way",
     )
+    add_reading_options(p)
     add_tracking_uri_option(p)
     p.set_defaults(func=run, needs_tensorflow=True)
 
@@ -72,6 +78,7 @@ def run(args) -> int:
         tracking_uri=args.tracking_uri,
         levels=args.levels,
         drop_stale=args.drop_stale,
+        reading=reading_settings(args),
     )
     lin = result.lineage
     model = (

@@ -55,9 +55,17 @@ def _check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
 
 
 def prepare_history(
-    raw: pd.DataFrame, state: PackagedState, source: str, as_of: pd.Timestamp | None = None
+    raw: pd.DataFrame,
+    state: PackagedState,
+    source: str,
+    as_of: pd.Timestamp | None = None,
+    *,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
 ) -> History:
     """Validate ``raw`` against the packaged model's ``state`` and cut it at ``as_of`` (inclusive).
+    ``dayfirst`` and ``date_format`` say how to read text timestamps, as in
+    :func:`forecasting.data.load_series`.
 
     Raises:
         DataError: one line naming the file, the column and the offending series or value.
@@ -65,7 +73,7 @@ def prepare_history(
     columns = state.model_columns
     lookback = state.lookback
     _check_columns(raw, columns, source)
-    canonical, _ = to_canonical(raw, columns, source)
+    canonical, _ = to_canonical(raw, columns, source, None, date_format, dayfirst)
     tz = canonical[TIME].dt.tz
     if tz is not None:
         raise DataError(
@@ -91,7 +99,15 @@ def prepare_history(
         if mismatch:
             raise DataError(f"{source}: column {columns.time!r}: {mismatch}")
     kept = raw.iloc[np.sort(canonical[ROW].to_numpy()) - 1] if as_of is not None else raw
-    data = load_series(kept, columns, freq=state.freq, fill=state.fill, name=source)
+    data = load_series(
+        kept,
+        columns,
+        freq=state.freq,
+        fill=state.fill,
+        name=source,
+        date_format=date_format,
+        dayfirst=dayfirst,
+    )
     cut = f" at or before {as_of}" if as_of is not None else ""
     check_history(data, lookback, cut, short_allowed=state.fallback is not None)
     frame = pd.DataFrame({columns.time: data.frame[TIME], columns.target: data.frame[TARGET]})

@@ -31,7 +31,7 @@ import pandas as pd
 
 from forecasting.config import parse_levels
 from forecasting.data import ID, Columns
-from forecasting.data.reading import read_table
+from forecasting.data.reading import read_table, sniff_separator
 from forecasting.errors import InputError
 from forecasting.files import sha256_file, write_json
 from forecasting.packaging import FORECASTER, Y_HAT, PackagedState
@@ -130,8 +130,11 @@ def score_local(model_dir: Path, history: History, levels: tuple[int, ...] = ())
         sys.path[:] = saved
 
 
-def _read_input(data: str | Path) -> tuple[pd.DataFrame, str]:
-    raw = read_table(data)
+def _read_input(data: str | Path, sep: str | None = None) -> tuple[pd.DataFrame, str]:
+    """The history as a table (a CSV's separator sniffed unless given) and its checksum."""
+    if sep is None and Path(data).suffix.lower() == ".csv" and Path(data).is_file():
+        sep = sniff_separator(Path(data))
+    raw = read_table(data, sep=sep)
     return raw, sha256_file(data)
 
 
@@ -209,6 +212,8 @@ def predict_batch(model_uri: str, data: str | Path, output: str | Path, **option
         drop_stale: leave out series whose last point is more than one horizon before the
             as-of time (``as_of``, else the history's end); they are always warned about
             and listed in the lineage.
+        reading: how to read ``data``: ``sep`` (default sniffed), ``dayfirst`` and
+            ``date_format`` (as :func:`forecasting.data.load_series` takes them).
 
     Returns:
         A :class:`BatchResult` with the forecast frame, the paths written and the lineage.
@@ -235,6 +240,7 @@ def attempt_batch(
     tags: dict[str, str] | None = None,
     levels: str | list[int] | tuple[int, ...] | None = None,
     drop_stale: bool = False,
+    reading: dict | None = None,
 ) -> BatchAttempt:
     """:func:`predict_batch` for a caller that records failures itself (the scheduler).
 
@@ -273,6 +279,7 @@ def attempt_batch(
                 tags,
                 drop_stale,
                 levels,
+                reading or {},
             )
     except Exception as exc:
         return BatchAttempt(run_id, error=exc)
@@ -280,7 +287,18 @@ def attempt_batch(
 
 
 def _predict_in_run(
-    run_id, model_uri, data, output, as_of, engine, spark_master, uri, tags, drop_stale, levels=None
+    run_id,
+    model_uri,
+    data,
+    output,
+    as_of,
+    engine,
+    spark_master,
+    uri,
+    tags,
+    drop_stale,
+    levels=None,
+    reading=None,
 ) -> BatchResult:
     import mlflow
 
@@ -297,12 +315,20 @@ def _predict_in_run(
     )
     ref = resolve_model(model_uri, uri)
     mlflow.set_tag("mlflow.runName", f"predict {ref.label}")
-    raw, input_sha = _read_input(data)
+    reading = reading or {}
+    raw, input_sha = _read_input(data, reading.get("sep"))
     with tempfile.TemporaryDirectory(prefix="forecast-predict-") as tmp:
         model_dir = fetch_model(ref, Path(tmp) / "model")
         state = read_state(model_dir, f"model URI {model_uri!r}")
         levels = requested_levels(state, levels, "--levels")
-        history = prepare_history(raw, state, str(data), as_of)
+        history = prepare_history(
+            raw,
+            state,
+            str(data),
+            as_of,
+            dayfirst=reading.get("dayfirst"),
+            date_format=reading.get("date_format"),
+        )
         stale = find_stale(history, state.horizon, state.freq, as_of)
         if stale.ids:
             skip = "skipped (--drop-stale)" if drop_stale else "--drop-stale skips them"

@@ -397,3 +397,26 @@ def test_a_model_from_before_intervals_forecasts_without_them(
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "--levels (80,): the model (packaged-model format version 2) carries no" in err
     assert not (tmp_path / "asked").exists()
+
+
+def test_a_history_written_with_semicolons_and_day_first_dates_reads_with_dayfirst(
+    served_model, tmp_path, capsys
+):
+    """A ``;`` file is sniffed; ``05/01/2024`` fits both date orders when no day exceeds 12, so
+    the user settles it with --dayfirst and gets the forecast of the same rows written in ISO."""
+    frame = served_model.frame[served_model.frame["ds"] < "2024-01-13"]  # days 1..12 only
+    iso = tmp_path / "iso.csv"
+    frame.to_csv(iso, index=False)
+    local = tmp_path / "local.csv"
+    frame.assign(ds=frame["ds"].dt.strftime("%d/%m/%Y %H:%M")).to_csv(local, sep=";", index=False)
+    capsys.readouterr()
+
+    assert _predict(served_model, local, tmp_path / "refused.csv") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--dayfirst" in err[0], err
+    assert not (tmp_path / "refused.csv").exists()
+
+    assert _predict(served_model, iso, tmp_path / "a.csv") == 0
+    assert _predict(served_model, local, tmp_path / "b.csv", "--dayfirst") == 0
+    a, b = pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv")
+    pd.testing.assert_frame_equal(a, b)
