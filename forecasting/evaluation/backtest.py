@@ -7,6 +7,7 @@ backtest window, as are the baselines, so all are compared on the same windows.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from forecasting.evaluation.metrics import (
 )
 from forecasting.models.baselines import naive, seasonal_naive
 from forecasting.windowing import WindowedData
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -108,6 +111,7 @@ def baseline_forecasts(kind: str, data: WindowedData, windows, period: int) -> n
     """[N, H] ``naive`` or ``seasonal_naive`` forecasts of ``windows`` on the original scale."""
     H = data.spec.horizon
     out = np.empty(windows.target.shape, dtype=np.float64)
+    short = 0
     for i, s in enumerate(data.series):
         rows = np.flatnonzero(windows.series == i)
         if not len(rows):
@@ -116,6 +120,16 @@ def baseline_forecasts(kind: str, data: WindowedData, windows, period: int) -> n
         origins = windows.origin[rows]
         out[rows] = (
             naive(y, origins, H) if kind == "naive" else seasonal_naive(y, origins, H, period)
+        )
+        if kind == "seasonal_naive":
+            short += int((origins + 1 < period).sum())
+    if short:
+        log.info(
+            "seasonal naive: %d of %d windows have less than one season (%d steps) before their "
+            "origin and repeat the last value instead",
+            short,
+            len(windows.origin),
+            period,
         )
     return out
 

@@ -183,3 +183,23 @@ def test_baseline_backtest_indexes_the_windows_of_the_data():
 )
 def test_seasonal_period(freq, period):
     assert seasonal_period(freq) == period
+
+
+def test_seasonal_naive_backtest_says_which_windows_had_no_full_season(caplog):
+    # A season longer than the history before most test origins (weekly season on a short
+    # hourly series): those windows get the last value, nothing crashes, and the log says so.
+    t = np.arange(300)
+    windowed = _windows({"a": 50.0 + 0.1 * t + np.sin(t)}, lookback=4)
+    test = windowed.splits["test"]
+    period = 280
+    with caplog.at_level(logging.INFO):
+        snaive = baseline_backtest("seasonal_naive", windowed, period)
+    short = test.origin + 1 < period
+    assert short.any() and not short.all()
+    np.testing.assert_array_equal(
+        snaive.forecasts[short], baseline_backtest("naive", windowed, period).forecasts[short]
+    )
+    assert (
+        f"seasonal naive: {short.sum()} of {len(test.origin)} windows have less than one season "
+        f"({period} steps) before their origin and repeat the last value instead" in caplog.text
+    )
