@@ -117,12 +117,23 @@ class RunHistory:
         return Outcome(*found)
 
     def last(self, name: str) -> Outcome | None:
+        """The outcome of the latest slot (its scheduled time, else when it started): a missed
+        slot recorded after a later slot had already run does not hide that run."""
         with self._connect() as db:
-            row = db.execute(
-                f"SELECT {', '.join(self.COLUMNS)} FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1",
+            rows = db.execute(
+                f"SELECT id, {', '.join(self.COLUMNS)} FROM runs WHERE name = ? "
+                "ORDER BY id DESC LIMIT 2000",
                 (name,),
-            ).fetchone()
-        return Outcome(*row) if row else None
+            ).fetchall()
+        if not rows:
+            return None
+
+        def when(row) -> tuple[datetime, int]:
+            outcome = Outcome(*row[1:])
+            moment = datetime.fromisoformat(outcome.scheduled_for or outcome.started_at)
+            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), row[0]
+
+        return Outcome(*max(rows, key=when)[1:])
 
     def runs(self, name: str) -> list[Outcome]:
         with self._connect() as db:
