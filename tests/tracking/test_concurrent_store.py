@@ -184,3 +184,18 @@ def test_runs_of_a_killed_comparison_end_killed_at_the_next_command(synthetic_pa
         assert after.info.end_time is not None
         assert after.data.tags[REASON_TAG].startswith(reason)
     assert f"ended {len(killed)} RUNNING run" in err
+
+
+@pytest.mark.slow
+def test_two_comparisons_on_a_new_store_at_once_both_succeed(synthetic_panel, tmp_path):
+    # Both open a store that does not exist yet: one creates its tables, the other waits.
+    uri = f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
+    data_csv = tmp_path / "history.csv"
+    synthetic_panel(["a", "b"], 300, seed=13).to_csv(data_csv, index=False)
+    procs = [_start(_compare_args(data_csv, uri), uri, tmp_path) for _ in range(2)]
+    finished = [p.communicate(timeout=600) for p in procs]
+    for proc, (_, err) in zip(procs, finished, strict=True):
+        assert proc.returncode == 0, err
+    runs = [r for r in _all_runs(uri) if r.data.tags.get("role") == "comparison"]
+    assert len(runs) == 2
+    assert {r.info.status for r in runs} == {"FINISHED"}
