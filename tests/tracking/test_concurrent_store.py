@@ -23,7 +23,6 @@ from mlflow.entities import ViewType
 
 from forecasting.tracking.owner import HOST_TAG, PID_TAG, ownership_tags
 from forecasting.tracking.runs import REASON_TAG, tracked_run
-from forecasting.tracking.store import use_store
 
 ROOT = Path(__file__).resolve().parents[2]
 LOOKBACK, HORIZON = 24, 6
@@ -162,7 +161,8 @@ def test_runs_of_a_killed_comparison_end_killed_at_the_next_command(synthetic_pa
     assert all(r.data.tags[PID_TAG] == str(victim.pid) for r in killed)
 
     # Left alone: a RUNNING run of this live process, and one of a gone pid on another host.
-    use_store(uri)
+    # (Not through use_store, which would end the killed runs itself: the next command must.)
+    mlflow.set_tracking_uri(uri)
     experiment_id = mlflow.get_experiment_by_name(EXPERIMENT).experiment_id
     client = mlflow.MlflowClient(tracking_uri=uri)
     elsewhere = client.create_run(
