@@ -88,9 +88,8 @@ def test_only_runs_of_gone_processes_on_this_host_end_killed(tmp_path, gone_pid,
         untagged: "RUNNING",
         done: "FINISHED",
     }
-    assert client.get_run(orphan).data.tags[REASON_TAG].startswith(
-        f"process {gone_pid} on host {host} is gone"
-    )
+    reason = client.get_run(orphan).data.tags[REASON_TAG]
+    assert reason.startswith(f"process {gone_pid} on host {host} is gone")
     assert "ended 1 RUNNING run(s) as KILLED" in caplog.text
     # a second look finds nothing left to end
     assert end_orphaned_runs(uri) == []
