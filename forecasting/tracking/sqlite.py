@@ -58,7 +58,7 @@ def prepare(db: Path, uri: str, artifacts: str | None) -> None:
             with contextlib.closing(sqlite3.connect(db, timeout=CONNECT_TIMEOUT_S)) as conn:
                 mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if mode == "wal":
-                log.info("store %s: write-ahead log on, for concurrent commands", db)
+                log.debug("store %s: write-ahead log on, for concurrent commands", db)
             else:
                 log.warning("store %s: journal mode stays %s (WAL refused)", db, mode)
         if not _has_tables(db):
@@ -66,4 +66,4 @@ def prepare(db: Path, uri: str, artifacts: str | None) -> None:
 
             # Creating the store object creates (and migrates) its tables.
             SqlAlchemyStore(uri, artifacts)
-            log.info("created MLflow store %s", db)
+            log.debug("created MLflow store %s", db)
