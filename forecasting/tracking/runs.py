@@ -8,6 +8,8 @@ import signal
 
 import mlflow
 
+from forecasting.tracking.owner import ownership_tags
+
 log = logging.getLogger(__name__)
 
 REASON_TAG = "failure_reason"
@@ -15,7 +17,12 @@ REASON_TAG = "failure_reason"
 
 @contextlib.contextmanager
 def tracked_run(**kwargs):
-    """``mlflow.start_run`` that records why a run failed (tag ``failure_reason``)."""
+    """``mlflow.start_run`` that records why a run failed (tag ``failure_reason``).
+
+    The run also names its process (``owner.ownership_tags``: pid, host, start time), so a run
+    left RUNNING by a process killed with SIGKILL can be ended KILLED by the next command.
+    """
+    kwargs["tags"] = ownership_tags() | (kwargs.get("tags") or {})
     run = mlflow.start_run(**kwargs)
     try:
         yield run

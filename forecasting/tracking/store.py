@@ -46,15 +46,25 @@ def artifact_root(uri: str) -> str | None:
 
 
 def use_store(uri: str | None = None) -> str:
-    """Point MLflow at the store (creating its folder) and return the URI in use."""
+    """Point MLflow at the store and return the URI in use.
+
+    A SQLite store is made ready for concurrent commands (``tracking.sqlite.prepare``: its
+    folder, write-ahead log, tables created once). Runs left RUNNING by a process of this host
+    that is gone (killed with SIGKILL, say) are ended KILLED (``tracking.owner``).
+    """
     import mlflow
 
     uri = resolve_uri(uri)
     db = sqlite_path(uri)
     if db is not None:
-        db.parent.mkdir(parents=True, exist_ok=True)
+        from forecasting.tracking.sqlite import prepare
+
+        prepare(db, uri, artifact_root(uri))
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    from forecasting.tracking.owner import end_orphaned_runs
+
+    end_orphaned_runs(uri)
     return uri
 
 
@@ -78,9 +88,18 @@ def ensure_experiment(name: str, uri: str | None = None) -> str:
         return found.experiment_id
     root = artifact_root(uri)
     location = f"{root}/{name}" if root else None
-    return client.create_experiment(
-        name, artifact_location=location, tags={EXPERIMENT_KIND_TAG: MODEL_TRAINING}
-    )
+    try:
+        return client.create_experiment(
+            name, artifact_location=location, tags={EXPERIMENT_KIND_TAG: MODEL_TRAINING}
+        )
+    except mlflow.MlflowException as exc:
+        # Another command created it between the look-up and here.
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+        found = client.get_experiment_by_name(name)
+        if found is None:
+            raise
+        return found.experiment_id
 
 
 # MLflow 3.17's UI picks its view from a switch in the browser ("GenAI" | "Model training",
