@@ -145,7 +145,8 @@ def run_list(args) -> int:
                 s.name,
                 f"{s.cron} ({s.timezone})",
                 _when(s.next_run),
-                s.last.describe() if s.last else "never run",
+                (s.last.describe() if s.last else "never run")
+                + (f" (then {s.missed_since} missed)" if s.missed_since else ""),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(3)]

@@ -134,6 +134,9 @@ class Coalesced:
             )
 
 
+SKIPPED = "skipped: the previous run was still going"
+
+
 def _listener(history: RunHistory, coalesced: Coalesced):
     from apscheduler.events import (
         EVENT_JOB_ERROR,
@@ -159,6 +162,8 @@ def _listener(history: RunHistory, coalesced: Coalesced):
             )
         elif event.code == EVENT_JOB_MAX_INSTANCES:
             log.warning("schedule %r: previous run still going, this run is skipped", event.job_id)
+            for slot in event.scheduled_run_times:
+                history.record(event.job_id, "missed", slot, SKIPPED)
         elif event.code == EVENT_JOB_ERROR:
             log.error(
                 "schedule %r: job raised %s",

@@ -46,6 +46,12 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _when(outcome: Outcome) -> datetime:
+    """The slot an outcome belongs to: its scheduled time, else when it started (aware)."""
+    moment = datetime.fromisoformat(outcome.scheduled_for or outcome.started_at)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class RunHistory:
     """One SQLite row per run of a schedule (transactions make every write atomic)."""
 
@@ -117,23 +123,31 @@ class RunHistory:
         return Outcome(*found)
 
     def last(self, name: str) -> Outcome | None:
-        """The outcome of the latest slot (its scheduled time, else when it started): a missed
-        slot recorded after a later slot had already run does not hide that run."""
+        """The latest slot's outcome among the runs that started (by scheduled time, else start
+        time), so a missed slot recorded late does not hide a run; a schedule whose slots were
+        all missed shows its latest missed one. :meth:`missed_since` counts what came after."""
+        rows = self._latest_rows(name)
+        started = [r for r in rows if r[1].status != "missed"]
+        chosen = max(started or rows, key=lambda r: (_when(r[1]), r[0]), default=None)
+        return chosen[1] if chosen else None
+
+    def missed_since(self, outcome: Outcome) -> int:
+        """How many slots of ``outcome``'s schedule after it were missed."""
+        after = _when(outcome)
+        return sum(
+            1
+            for _, o in self._latest_rows(outcome.name)
+            if o.status == "missed" and _when(o) > after
+        )
+
+    def _latest_rows(self, name: str, limit: int = 2000) -> list[tuple[int, Outcome]]:
         with self._connect() as db:
             rows = db.execute(
                 f"SELECT id, {', '.join(self.COLUMNS)} FROM runs WHERE name = ? "
-                "ORDER BY id DESC LIMIT 2000",
-                (name,),
+                "ORDER BY id DESC LIMIT ?",
+                (name, limit),
             ).fetchall()
-        if not rows:
-            return None
-
-        def when(row) -> tuple[datetime, int]:
-            outcome = Outcome(*row[1:])
-            moment = datetime.fromisoformat(outcome.scheduled_for or outcome.started_at)
-            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), row[0]
-
-        return Outcome(*max(rows, key=when)[1:])
+        return [(r[0], Outcome(*r[1:])) for r in rows]
 
     def runs(self, name: str) -> list[Outcome]:
         with self._connect() as db:

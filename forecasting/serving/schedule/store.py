@@ -51,6 +51,7 @@ class Schedule:
     tracking_uri: str
     next_run: datetime | None
     last: Outcome | None = None
+    missed_since: int = 0  # slots missed after ``last``
 
 
 def _upgrade_job_functions(path: Path) -> int:
@@ -131,7 +132,8 @@ def _schedule_of(job, history: RunHistory) -> Schedule:
         misfire_grace_time=kw["misfire_grace_time"],
         tracking_uri=kw["tracking_uri"],
         next_run=job.next_run_time,
-        last=history.last(job.id),
+        last=(last := history.last(job.id)),
+        missed_since=history.missed_since(last) if last is not None else 0,
     )
 
 
