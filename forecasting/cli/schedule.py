@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from forecasting.cli.options import add_model_option, add_tracking_uri_option
+from forecasting.cli.options import (
+    add_model_option,
+    add_reading_options,
+    add_tracking_uri_option,
+    reading_settings,
+)
 from forecasting.exit_status import ExitStatus
 
 EXAMPLE_TEMPLATE = "forecasts/{as_of:%Y%m%d%H}.parquet"
@@ -60,6 +65,18 @@ def register(subparsers) -> None:
         metavar="S",
         help=f"run a late job if it is at most S seconds late (default {DEFAULT_MISFIRE_GRACE})",
     )
+    add.add_argument(
+        "--levels",
+        default=None,
+        metavar="P,P",
+        help="prediction-interval levels of each run, e.g. 80,95 (default: the model's; '' for none)",
+    )
+    add.add_argument(
+        "--drop-stale",
+        action="store_true",
+        help="each run leaves out series whose last point is more than one horizon before its as-of time",
+    )
+    add_reading_options(add)
     add_tracking_uri_option(add)
     add.set_defaults(func=run_add)
 
@@ -122,6 +139,9 @@ def run_add(args) -> int:
         misfire_grace_time=args.misfire_grace_time,
         tracking_uri=args.tracking_uri,
         folder=args.state_dir,
+        levels=args.levels,
+        drop_stale=args.drop_stale,
+        reading=reading_settings(args),
     )
     verb = "replaced" if replaced else "added"
     print(

@@ -32,6 +32,7 @@ def run_job(
     tracking_uri: str,
     state_dir: str,
     as_of: datetime | None = None,
+    options: dict | None = None,
 ) -> Outcome:
     """One run of a schedule: a batch prediction as of its fire time. Never raises for a failure.
 
@@ -57,6 +58,7 @@ def run_job(
             as_of=as_of,
             tracking_uri=tracking_uri,
             tags={"schedule": name, "scheduled_for": as_of.isoformat()},
+            **(options or {}),  # levels, drop_stale, reading, as given to schedule add
         )
         error = attempt.error
     except Exception as exc:  # the template could not be filled in: no batch run was started
@@ -96,4 +98,5 @@ def run_schedule_now(name: str, folder: str | Path | None = None) -> Outcome:
         tracking_uri=schedule.tracking_uri,
         state_dir=str(state_dir(folder)),
         as_of=as_of,
+        options=schedule.options,
     )

@@ -52,6 +52,7 @@ class Schedule:
     next_run: datetime | None
     last: Outcome | None = None
     missed_since: int = 0  # slots missed after ``last``
+    options: dict | None = None  # levels, drop_stale, reading: passed to each run
 
 
 def _upgrade_job_functions(path: Path) -> int:
@@ -134,6 +135,7 @@ def _schedule_of(job, history: RunHistory) -> Schedule:
         next_run=job.next_run_time,
         last=(last := history.last(job.id)),
         missed_since=history.missed_since(last) if last is not None else 0,
+        options=kw.get("options"),
     )
 
 
@@ -147,8 +149,14 @@ def add_schedule(
     misfire_grace_time: int = DEFAULT_MISFIRE_GRACE,
     tracking_uri: str | None = None,
     folder: str | Path | None = None,
+    levels: str | None = None,
+    drop_stale: bool = False,
+    reading: dict | None = None,
 ) -> tuple[Schedule, bool]:
     """Add (or replace) schedule ``name``; returns it and whether it replaced one.
+
+    ``levels``, ``drop_stale`` and ``reading`` are what each run passes to
+    :func:`forecasting.serving.batch.attempt_batch` (``None``/empty: its defaults).
 
     Raises:
         InputError: a bad name, cron expression, time zone, output template or grace time, or a
@@ -168,6 +176,15 @@ def add_schedule(
             f"--misfire-grace-time must be a positive number of seconds, received: {misfire_grace_time}"
         )
     check_template(output)
+    options: dict = {}
+    if levels is not None:
+        from forecasting.config import parse_levels
+
+        options["levels"] = list(parse_levels(levels))
+    if drop_stale:
+        options["drop_stale"] = True
+    if reading := {k: v for k, v in (reading or {}).items() if v is not None}:
+        options["reading"] = reading
     tracking_uri = resolve_uri(tracking_uri)
     ref = resolve_model(model, tracking_uri)
     data_path = Path(data).expanduser().resolve()
@@ -186,6 +203,8 @@ def add_schedule(
         "tracking_uri": tracking_uri,
         "state_dir": str(folder),
     }
+    if options:  # schedules stored without the key still load: run_job defaults it
+        kwargs["options"] = options
     with store_editor(folder) as scheduler:
         replaced = scheduler.get_job(name) is not None
         scheduler.add_job(

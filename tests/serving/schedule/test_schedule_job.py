@@ -61,3 +61,40 @@ def test_a_failed_run_is_linked_to_its_failed_mlflow_run(served_model, tmp_path,
     assert "missing target column 'y'" in run.data.tags["failure_reason"]
     assert "schedule 'broken': " in capsys.readouterr().out
     assert not (tmp_path / "out").exists()
+
+
+def test_a_schedule_passes_its_prediction_options_to_every_run(served_model, tmp_path, capsys):
+    """--levels, and how to read the file (a ';' file with day-first dates), given to
+    `schedule add`, reach each run; a bad level is refused at add time with nothing stored."""
+    state = tmp_path / "state"
+    frame = served_model.frame[served_model.frame["ds"] < "2024-01-13"]  # days 1..12: ambiguous
+    data = tmp_path / "local.csv"
+    frame.assign(ds=frame["ds"].dt.strftime("%d/%m/%Y %H:%M")).to_csv(data, sep=";", index=False)
+    common = [
+        "schedule",
+        "add",
+        "daily",
+        "--cron",
+        "0 6 * * *",
+        "--model",
+        served_model.champion,
+        "--tracking-uri",
+        served_model.tracking_uri,
+        "--data",
+        str(data),
+        "--output",
+        str(tmp_path / "out" / "{as_of:%Y%m%d}.csv"),
+        "--state-dir",
+        str(state),
+    ]
+    assert main([*common, "--levels", "80,101"]) == 2
+    assert "101" in capsys.readouterr().err
+    assert main(["schedule", "list", "--state-dir", str(state)]) == 0
+    assert "daily" not in capsys.readouterr().out
+
+    assert main([*common, "--levels", "90", "--dayfirst"]) == 0
+    assert main(["schedule", "run", "daily", "--state-dir", str(state)]) == 0
+    outcome = RunHistory(state).last("daily")
+    assert outcome.status == "ok", outcome.error
+    forecast = pd.read_csv(outcome.output)
+    assert [c for c in forecast.columns if c.startswith("y_hat_")] == ["y_hat_lo_90", "y_hat_hi_90"]
