@@ -198,3 +198,33 @@ def test_registry_first_comparison_makes_its_candidate_champion(store, compariso
 def test_no_run_left_running(store):
     _, _, _, runs = store
     assert [r.info.status for r in runs if r.info.status != "FINISHED"] == []
+
+
+def test_a_network_that_kept_its_starting_weights_is_labelled_as_its_naive_base(comparison):
+    """Training that never beat the untrained network keeps it, and the untrained network *is*
+    its naive base (zero-initialised head): the table says which forecast it really is."""
+    import dataclasses
+
+    from forecasting.config import ModelSpec
+    from forecasting.experiments.compare import comparison_table, format_table
+    from forecasting.models.builder import untrained_forecast
+
+    families = dict(comparison.result.families)
+    families["gru"] = dataclasses.replace(families["gru"], starting_weights="seasonal_naive")
+    baselines = {
+        name: dataclasses.replace(families["lstm"].backtest, summary=dict(row))
+        for name, row in comparison.result.table.loc[
+            ["seasonal_naive", "naive"], ["mase"]
+        ].iterrows()
+    }
+    table = comparison_table(families, baselines)
+    assert table.loc["gru", "note"] == "= seasonal naive (starting weights)"
+    assert table.loc["lstm", "note"] == ""
+    assert "| = seasonal naive (starting weights) |" in format_table(table)
+
+    assert (
+        untrained_forecast(ModelSpec(skip="seasonal"), lookback=48, period=24) == "seasonal_naive"
+    )
+    assert untrained_forecast(ModelSpec(skip="seasonal"), lookback=12, period=24) == "naive"
+    assert untrained_forecast(ModelSpec(skip="last"), lookback=48, period=24) == "naive"
+    assert untrained_forecast(ModelSpec(skip="none", center="last"), 48, 24) == "naive"
