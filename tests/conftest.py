@@ -380,3 +380,18 @@ def fresh_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_REGISTRY_URI", uri)
     yield uri  # the suite's autouse fixture resets MLflow's process-wide URIs afterwards
+
+
+def _assert_nested_intervals(frame: pd.DataFrame) -> None:
+    """The default 80 % and 95 % intervals nest around every forecast: lo95 <= lo80 < y_hat <
+    hi80 <= hi95."""
+    assert (frame["y_hat_lo_95"] <= frame["y_hat_lo_80"]).all()
+    assert (frame["y_hat_lo_80"] < frame["y_hat"]).all()
+    assert (frame["y_hat"] < frame["y_hat_hi_80"]).all()
+    assert (frame["y_hat_hi_80"] <= frame["y_hat_hi_95"]).all()
+
+
+@pytest.fixture(scope="session")
+def assert_nested_intervals() -> Callable[[pd.DataFrame], None]:
+    """Checks that a forecast frame's default intervals nest around its ``y_hat``."""
+    return _assert_nested_intervals

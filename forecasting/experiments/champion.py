@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 
 from forecasting.config import Rule
-from forecasting.data import ID, TARGET, TIME, SeriesData
+from forecasting.data import SeriesData
 from forecasting.errors import InputError
 from forecasting.evaluation.backtest import Backtest, evaluate
 from forecasting.evaluation.decision import Verdict, beats
-from forecasting.packaging.history import prepare_history
+from forecasting.packaging.history import prepare_history, user_frame
 from forecasting.packaging.layout import Y_HAT
 from forecasting.tracking.registry import (
     CHAMPION,
@@ -55,21 +55,6 @@ class Promotion:
     reason: str
     verdict: Verdict | None = None  # candidate vs the current champion, when they were compared
     champion_score: float = float("nan")
-
-
-def user_frame(data: SeriesData) -> pd.DataFrame:
-    """``data`` in the user's column names, as a packaged forecaster takes it."""
-    cols = data.columns
-    frame = pd.DataFrame(
-        {
-            cols.id: data.frame[ID].astype(str),
-            cols.time: data.frame[TIME],
-            cols.target: data.frame[TARGET],
-        }
-    )
-    for c in data.covariates:
-        frame[c] = data.frame[c]
-    return frame
 
 
 def score_version(

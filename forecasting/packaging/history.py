@@ -36,6 +36,19 @@ class History:
     end: pd.Timestamp
 
 
+def user_frame(data: SeriesData, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``data``'s canonical ``frame`` (default: all of it) in the user's column names, as a
+    packaged forecaster takes it."""
+    frame = data.frame if frame is None else frame
+    cols = data.columns
+    out = pd.DataFrame(
+        {cols.id: frame[ID].astype(str), cols.time: frame[TIME], cols.target: frame[TARGET]}
+    )
+    for c in data.covariates:
+        out[c] = frame[c]
+    return out.reset_index(drop=True)
+
+
 def wall_clock(as_of: pd.Timestamp) -> pd.Timestamp:
     """Compare with naive data on the clock of the as-of's own zone (naive stays naive)."""
     return as_of.tz_localize(None) if as_of.tzinfo is not None else as_of

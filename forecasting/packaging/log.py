@@ -8,6 +8,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
+from forecasting.packaging.history import user_frame
 from forecasting.packaging.intervals import PARAM
 from forecasting.packaging.layout import KERAS_ARTIFACT, KERAS_FILE, STATE_ARTIFACT, STATE_FILE
 from forecasting.packaging.pyfunc import ForecasterModel
@@ -21,17 +22,10 @@ PACKAGE_DIR = (
 
 def example_input(data, lookback: int, n_series: int = 2) -> pd.DataFrame:
     """The last ``lookback`` points of a few series, with the user's column names."""
-    from forecasting.data import ID, TARGET, TIME
+    from forecasting.data import ID
 
-    cols = data.columns
     frame = data.frame[data.frame[ID].isin(data.ids[:n_series])]
-    frame = frame.groupby(ID, sort=False).tail(lookback)
-    out = pd.DataFrame(
-        {cols.id: frame[ID].astype(str), cols.time: frame[TIME], cols.target: frame[TARGET]}
-    )
-    for c in data.covariates:
-        out[c] = frame[c]
-    return out.reset_index(drop=True)
+    return user_frame(data, frame.groupby(ID, sort=False).tail(lookback))
 
 
 def log_forecaster(

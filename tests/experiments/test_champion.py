@@ -47,7 +47,7 @@ def champion(client):
     return client.get_model_version_by_alias(NAME, "champion")
 
 
-def test_naive_beats_both_rnns_and_serves(walks):
+def test_naive_beats_both_rnns_and_serves(walks, assert_nested_intervals):
     first, _, client = walks
     d = first.result.decision
     assert d.baseline == "naive" and not d.beats_baseline
@@ -68,10 +68,7 @@ def test_naive_beats_both_rnns_and_serves(walks):
         assert len(rows) == 6
         np.testing.assert_allclose(rows["y_hat"], last[uid])
         # with the baseline's own conformal intervals, calibrated like a network's
-        assert (rows["y_hat_lo_95"] <= rows["y_hat_lo_80"]).all()
-        assert (rows["y_hat_lo_80"] < rows["y_hat"]).all()
-        assert (rows["y_hat"] < rows["y_hat_hi_80"]).all()
-        assert (rows["y_hat_hi_80"] <= rows["y_hat_hi_95"]).all()
+        assert_nested_intervals(rows)
 
 
 def test_a_second_comparison_that_is_not_better_leaves_the_champion(walks):

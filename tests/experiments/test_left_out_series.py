@@ -155,7 +155,7 @@ def _expected_baseline(y: np.ndarray, baseline: str) -> np.ndarray:
 
 
 def test_predict_forecasts_the_short_series_with_the_baseline_and_the_rest_with_the_network(
-    compared, left_out_table, tmp_path
+    compared, left_out_table, tmp_path, assert_nested_intervals
 ):
     output = tmp_path / "out.csv"
     # The GRU's version (the champion may be the best baseline when no network beat it).
@@ -194,10 +194,7 @@ def test_predict_forecasts_the_short_series_with_the_baseline_and_the_rest_with_
     ]
     # Every row has its intervals, the fallback's too: nested around the forecast.
     assert forecast.notna().all().all()
-    assert (forecast["y_hat_lo_95"] <= forecast["y_hat_lo_80"]).all()
-    assert (forecast["y_hat_lo_80"] < forecast["y_hat"]).all()
-    assert (forecast["y_hat"] < forecast["y_hat_hi_80"]).all()
-    assert (forecast["y_hat_hi_80"] <= forecast["y_hat_hi_95"]).all()
+    assert_nested_intervals(forecast)
     champion = "gru"
     baseline = left_out_table["forecaster"].iloc[0]
     for uid, n in LENGTHS.items():

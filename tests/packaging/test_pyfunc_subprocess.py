@@ -88,7 +88,9 @@ def subprocess_forecasts(comparison, champion_uri, tmp_path_factory):
     )
 
 
-def test_fresh_process_forecasts_next_steps_of_every_series(comparison, subprocess_forecasts):
+def test_fresh_process_forecasts_next_steps_of_every_series(
+    comparison, subprocess_forecasts, assert_nested_intervals
+):
     forecasts, _, _ = subprocess_forecasts
     id_col, time_col, target_col = comparison.columns
     H = comparison.horizon
@@ -103,10 +105,7 @@ def test_fresh_process_forecasts_next_steps_of_every_series(comparison, subproce
         "forecaster",
     ]
     # The default levels (80 and 95): nested intervals around every forecast.
-    assert (forecasts["y_hat_lo_95"] <= forecasts["y_hat_lo_80"]).all()
-    assert (forecasts["y_hat_lo_80"] < forecasts["y_hat"]).all()
-    assert (forecasts["y_hat"] < forecasts["y_hat_hi_80"]).all()
-    assert (forecasts["y_hat_hi_80"] <= forecasts["y_hat_hi_95"]).all()
+    assert_nested_intervals(forecasts)
     # every series is long enough, so all come from the champion itself (a network, or the
     # best baseline when no network beat it), none from a fallback
     assert set(forecasts["forecaster"]) == {comparison.result.decision.candidate}

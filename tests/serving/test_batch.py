@@ -55,7 +55,9 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_predict_writes_next_steps_lineage_and_a_run(served_model, tmp_path, capsys):
+def test_predict_writes_next_steps_lineage_and_a_run(
+    served_model, tmp_path, capsys, assert_nested_intervals
+):
     output = tmp_path / "out" / "forecast.csv"
     assert _predict(served_model, served_model.data_csv, output) == 0
     assert "wrote 12 forecasts (2 series x 6 steps)" in capsys.readouterr().out
@@ -71,10 +73,7 @@ def test_predict_writes_next_steps_lineage_and_a_run(served_model, tmp_path, cap
         "y_hat_hi_95",
         "forecaster",
     ]
-    assert (forecast["y_hat_lo_95"] <= forecast["y_hat_lo_80"]).all()
-    assert (forecast["y_hat_lo_80"] < forecast["y_hat"]).all()
-    assert (forecast["y_hat"] < forecast["y_hat_hi_80"]).all()
-    assert (forecast["y_hat_hi_80"] <= forecast["y_hat_hi_95"]).all()
+    assert_nested_intervals(forecast)
     last = served_model.frame["ds"].max()
     for uid in ("s0", "s1"):
         part = forecast[forecast["unique_id"] == uid]
