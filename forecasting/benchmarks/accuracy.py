@@ -143,8 +143,10 @@ class Setting:
         return self.mode == "multivariate"
 
 
-def load_etth1(path: str | Path, multivariate: bool = False) -> SeriesData:
-    """The first 14,400 rows of ETTh1.csv as one series (``OT``) or seven (every column)."""
+def load_etth1(path: str | Path, multivariate: bool = False, channels: bool = True) -> SeriesData:
+    """The first 14,400 rows of ETTh1.csv as one series (``OT``) or seven (every column; with
+    ``channels`` they are the seven channels of one multichannel target, so the segment
+    decoder embeds each column, else seven unrelated series)."""
     path = Path(path)
     try:
         wide = pd.read_csv(path, nrows=USED_ROWS)
@@ -160,7 +162,10 @@ def load_etth1(path: str | Path, multivariate: bool = False) -> SeriesData:
     names = COLUMNS if multivariate else ("OT",)
     long = wide.melt(id_vars="date", value_vars=list(names), var_name=ID, value_name=TARGET)
     long = long.rename(columns={"date": TIME})
-    return load_series(long, Columns(covariates=()), freq="h", name=str(path))
+    data = load_series(long, Columns(covariates=()), freq="h", name=str(path))
+    if multivariate and channels:
+        data.channels = {c: c for c in names}
+    return data
 
 
 def protocol_spec(lookback: int, horizon: int) -> WindowSpec:
@@ -186,10 +191,11 @@ def scaled_errors(
     return float(np.mean(err**2)), float(np.mean(np.abs(err)))
 
 
-def protocol_windows(path: str | Path, setting: Setting) -> WindowedData:
+def protocol_windows(path: str | Path, setting: Setting, channels: bool = True) -> WindowedData:
     """ETTh1 at ``path`` windowed for ``setting`` under the protocol (split exactly at rows 8640 / 11520)."""
     windowed = make_windows(
-        load_etth1(path, setting.multivariate), protocol_spec(setting.lookback, setting.horizon)
+        load_etth1(path, setting.multivariate, channels),
+        protocol_spec(setting.lookback, setting.horizon),
     )
     split = windowed.series[0].split
     if (split.train_end, split.val_end) != (
@@ -307,6 +313,7 @@ def evaluate(
             windowed.n_calendar,
             PERIOD,
             windowed.calendar_names,
+            n_channels=len(windowed.channels),
         )
         epochs = len(train(network, windowed, budget, period=PERIOD).loss)
         forecasts = model_backtest(model.cell, network, windowed, PERIOD).forecasts

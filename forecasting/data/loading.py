@@ -41,6 +41,8 @@ class SeriesData:
     ignored: list[str] = field(default_factory=list)
     gaps: dict[str, int] = field(default_factory=dict)  # longest run of missing points
     causes: dict[str, str] = field(default_factory=dict)  # why points are missing, where seen
+    # A multichannel target: each series' target column (empty for a single target column).
+    channels: dict[str, str] = field(default_factory=dict)
 
     @property
     def ids(self) -> list[str]:

@@ -9,6 +9,7 @@ through the guard of :mod:`forecasting.experiments.champion`, else ``challenger`
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import tempfile
@@ -21,10 +22,11 @@ import numpy as np
 import pandas as pd
 
 from forecasting.config import PipelineConfig
-from forecasting.data import ID, Columns, SeriesData, load_series
+from forecasting.data import ID, TARGET, Columns, SeriesData, load_series
 from forecasting.data.frequency import fixed_step
 from forecasting.evaluation.backtest import Backtest, baseline_backtest, model_backtest
 from forecasting.evaluation.decision import Decision, decide
+from forecasting.evaluation.left_out import left_out_backtest
 from forecasting.experiments import describe
 from forecasting.experiments.auto import Choice, resolve
 from forecasting.experiments.champion import Promotion, data_signature, settle
@@ -71,6 +73,8 @@ class ComparisonResult:
     choices: list[Choice] = field(default_factory=list)  # the settings chosen from the data
     left_out: list[LeftOut] = field(default_factory=list)  # series the best baseline forecasts
     best_baseline: str = "seasonal_naive"
+    # The best baseline's backtest on the left-out series: mean metrics over those that have them.
+    left_out_summary: dict[str, float] = field(default_factory=dict)
     promotion: Promotion | None = None  # what happened to the candidate in the registry
     candidate_version: str | None = None
 
@@ -89,6 +93,7 @@ class Prepared:
     period: int
     choices: list[Choice] = field(default_factory=list)
     left_out: list[LeftOut] = field(default_factory=list)
+    excluded: SeriesData | None = None  # the left-out series themselves (None: none)
 
 
 def prepare(cfg: PipelineConfig) -> Prepared:
@@ -106,7 +111,11 @@ def prepare(cfg: PipelineConfig) -> Prepared:
     windowed = make_windows(usable, cfg.windowing)
     for choice in choices:
         log.info("chose %s", choice)
-    return Prepared(cfg, usable, windowed, period, choices, left_out)
+    excluded = None
+    if left_out:
+        gone = data.frame[ID].isin([x.uid for x in left_out])
+        excluded = dataclasses.replace(data, frame=data.frame[gone].reset_index(drop=True))
+    return Prepared(cfg, usable, windowed, period, choices, left_out, excluded)
 
 
 def _train_family(
@@ -356,6 +365,7 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
         }
         metric = rule.metric
         best_baseline = min(baselines, key=lambda k: baselines[k].summary[metric])
+        left_table, left_summary = _backtest_left_out(prepared, best_baseline)
         families: dict[str, FamilyResult] = {}
         for family in FAMILIES:
             families[family], _ = _train_family(
@@ -385,6 +395,7 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
             prepared.choices,
             prepared.left_out,
             best_baseline,
+            left_summary,
         )
         mlflow.set_tags(
             {
@@ -415,9 +426,9 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
             )
             (tmp / "decision.json").write_text(json.dumps(decision.to_dict(), indent=1))
             if prepared.left_out:
-                left_out_frame(prepared.left_out, best_baseline).to_csv(
-                    tmp / "left_out_series.csv", index=False
-                )
+                left_out_frame(prepared.left_out, best_baseline).join(
+                    left_table.add_prefix("backtest_"), on="series"
+                ).to_csv(tmp / "left_out_series.csv", index=False)
             forecasts = {f.upper(): families[f].backtest.forecasts for f in FAMILIES} | {
                 "seasonal naive": baselines["seasonal_naive"].forecasts
             }
@@ -460,6 +471,25 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
             }
         )
     return result
+
+
+def _backtest_left_out(prepared: Prepared, baseline: str) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The best baseline's backtest on the left-out series (the forecaster that serves them),
+    logged as ``left_out_<metric>`` metrics of the parent run."""
+    if not prepared.left_out:
+        return pd.DataFrame(), {}
+    spec = prepared.windowed.spec
+    frame = prepared.excluded.frame
+    table, summary = left_out_backtest(
+        {str(uid): part[TARGET].to_numpy() for uid, part in frame.groupby(ID, sort=False)},
+        baseline,
+        spec.horizon,
+        prepared.period,
+        spec.n_folds,
+    )
+    summary = summary | {"series_backtested": float((table["origins"] > 0).sum())}
+    mlflow.log_metrics({f"left_out_{k}": v for k, v in summary.items() if np.isfinite(v)})
+    return table, summary
 
 
 def format_table(table: pd.DataFrame) -> str:

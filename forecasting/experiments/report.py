@@ -24,7 +24,7 @@ def summary(result: ComparisonResult) -> str:
         )
         lines += [
             f"Left out of training: {len(result.left_out)} series ({why(result.left_out)}: {shown}); "
-            f"{result.best_baseline.replace('_', ' ')} forecasts them.",
+            f"{result.best_baseline.replace('_', ' ')} forecasts them{left_out_score(result)}.",
             "",
         ]
     lines += [
@@ -56,6 +56,18 @@ def interval_lines(table) -> Iterator[str]:
             for name, row in table.iterrows()
         )
         yield f"{p}% intervals cover on the test windows: {cells}"
+
+
+def left_out_score(result: ComparisonResult) -> str:
+    """`` (backtest MASE 1.23 on 4 of 5)``: the baseline's backtest on the left-out series."""
+    s = result.left_out_summary
+    n = int(s.get("series_backtested", 0))
+    if not n:
+        return " (too short to backtest)"
+    scores = ", ".join(
+        f"{m.upper()} {s[m]:.3f}" for m in ("mase", "smape") if m in s and s[m] == s[m]
+    )
+    return f" (backtest {scores or 'undefined'} on {n} of {len(result.left_out)})"
 
 
 def why(left_out) -> str:

@@ -85,8 +85,10 @@ def build_forecaster(
     n_calendar: int,
     period: int = 1,
     calendar_names: list[str] | None = None,
+    n_channels: int = 0,
 ) -> keras.Model:
-    """Build (uncompiled) ``{"past": [B, L, F], "future": [B, H, K]} -> [B, H]``.
+    """Build (uncompiled) ``{"past": [B, L, F], "future": [B, H, K]} -> [B, H]``, plus the input
+    ``"channel": [B]`` (each window's target column) for a multichannel target.
 
     Args:
         cell: ``"gru"`` or ``"lstm"``.
@@ -98,6 +100,8 @@ def build_forecaster(
         period: the season m of the seasonal-naive base.
         calendar_names: names of the K calendar features (the segment decoder leaves out
             day of year); ``None`` reads all.
+        n_channels: columns of a multichannel target (0 or 1: one target). The segment
+            decoder then learns an embedding per column; the pointwise network has none.
 
     With ``spec.skip="seasonal"`` the output is the seasonal-naive forecast (period
     ``period``, or the last value when the lookback is shorter than a season) plus the
@@ -117,10 +121,23 @@ def build_forecaster(
         )
     if spec.arch == "segment" and spec.segment == AUTO:
         spec = spec.model_copy(update={"segment": choose_segment(lookback, period)})
+    if n_channels > 1 and spec.arch != "segment":
+        raise ConfigError(
+            f"a target of {n_channels} columns needs model.arch 'segment' (its decoder embeds "
+            f"each column); received: {spec.arch!r}"
+        )
     log_kernel(cell, spec)
     if spec.arch == "segment":
         return _segment_forecaster(
-            cell, spec, lookback, horizon, n_features, n_calendar, period, calendar_names
+            cell,
+            spec,
+            lookback,
+            horizon,
+            n_features,
+            n_calendar,
+            period,
+            calendar_names,
+            n_channels if n_channels > 1 else 0,
         )
     return _pointwise_forecaster(cell, spec, lookback, horizon, n_features, n_calendar, period)
 
@@ -134,11 +151,15 @@ def _segment_forecaster(
     n_calendar: int,
     period: int,
     calendar_names: list[str] | None,
+    n_channels: int,
 ) -> keras.Model:
     if spec.segment > lookback:
         raise ConfigError(f"segment length {spec.segment} is longer than the lookback {lookback}")
     past = keras.Input((lookback, n_features), name="past")
     future = keras.Input((horizon, n_calendar), name="future")
+    inputs = {"past": past, "future": future}
+    if n_channels:
+        inputs["channel"] = keras.Input((), dtype="int32", name="channel")
     past_norm, loc, scale = InstanceNorm(
         spec.center, spec.scale, spec.affine, name="instance_norm"
     )(past)
@@ -152,11 +173,12 @@ def _segment_forecaster(
         past_features=n_features
         - n_calendar,  # the target and past covariates, not the past calendar
         known_features=known_calendar(calendar_names, n_calendar),
+        n_channels=n_channels,
         name="segment_rnn",
-    )([past_norm, future])
+    )([past_norm, future] + ([inputs["channel"]] if n_channels else []))
     out = correction if spec.skip == "none" else _plus_base(spec, past_norm, correction, period)
     out = InstanceDenorm(name="instance_denorm")([out, loc, scale])
-    return keras.Model({"past": past, "future": future}, out, name=f"{cell}_forecaster")
+    return keras.Model(inputs, out, name=f"{cell}_forecaster")
 
 
 def _pointwise_forecaster(

@@ -59,10 +59,15 @@ class SegmentRecurrent(keras.layers.Layer):
         past_features: how many leading features of ``past`` the encoder reads (the target and
             the past covariates; the calendar of the past is left out). ``None``: all.
         known_features: indices of the ``future`` features the decoder reads. ``None``: all.
+        n_channels: for a multichannel target (a fixed set of target columns, each read as
+            its own series), how many channels: each gets a learnable embedding that joins the
+            decoder's position embedding, so one network can tell the columns apart while
+            never depending on series identity. 0: one target, no channel embedding.
 
     Call arguments:
-        inputs: ``[past, future]``: past [B, L, F] (normalised target first), future [B, H, K]
-            calendar features of the target steps (K may be 0).
+        inputs: ``[past, future]``, or ``[past, future, channel]`` with ``n_channels``:
+            past [B, L, F] (normalised target first), future [B, H, K] calendar features of
+            the target steps (K may be 0), channel [B] integer index of each window's column.
         training: whether dropout is applied.
 
     Returns:
@@ -85,6 +90,7 @@ class SegmentRecurrent(keras.layers.Layer):
         dropout: float = 0.0,
         past_features: int | None = None,
         known_features: list[int] | None = None,
+        n_channels: int = 0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -93,21 +99,36 @@ class SegmentRecurrent(keras.layers.Layer):
         for arg, value in (("units", units), ("segment", segment), ("horizon", horizon)):
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"`{arg}` must be a positive integer, received: {value!r}")
+        if not isinstance(n_channels, int) or n_channels < 0:
+            raise ValueError(
+                f"`n_channels` must be a non-negative integer, received: {n_channels!r}"
+            )
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"`dropout` must be in [0, 1), received: {dropout}")
         self.cell, self.units, self.segment, self.horizon = cell, units, segment, horizon
         self.gru_impl, self.dropout_rate = gru_impl, float(dropout)
         self.past_features = past_features
         self.known_features = None if known_features is None else [int(i) for i in known_features]
+        self.n_channels = n_channels
         self.n_out = math.ceil(horizon / segment)
         self.embed = keras.layers.Dense(units, activation="relu", name="segment_embedding")
         self.rnn = recurrent_layer(cell, units, gru_impl, name=f"{cell}_0", return_state=True)
         self.known = keras.layers.Dense(units, use_bias=False, name="known_future")
         self.dropout = keras.layers.Dropout(dropout, name="dropout")
         self.head = keras.layers.Dense(segment, kernel_initializer="zeros", name="segment_output")
+        self.channel_embedding = (
+            keras.layers.Embedding(
+                n_channels,
+                units,
+                embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
+                name="channel_embedding",
+            )
+            if n_channels
+            else None
+        )
 
     def build(self, input_shape):
-        past_shape, future_shape = input_shape
+        past_shape, future_shape = input_shape[:2]
         lookback = past_shape[1]
         n_features = self.past_features or past_shape[2]
         self.n_in = lookback // self.segment
@@ -126,6 +147,8 @@ class SegmentRecurrent(keras.layers.Layer):
         if self.n_known:
             self.known.build((None, self.n_out, self.segment * self.n_known))
         self.head.build((None, self.units))
+        if self.channel_embedding is not None:
+            self.channel_embedding.build((None,))
 
     def _states(self, outputs):
         return list(outputs[1:])  # GRU: [h]; LSTM: [h, c]
@@ -141,7 +164,7 @@ class SegmentRecurrent(keras.layers.Layer):
         return self.embed(x)  # -> [B, n_in, U]
 
     def call(self, inputs, training=False):
-        past, future = inputs
+        past, future = inputs[:2]
         U, n_out, w = self.units, self.n_out, self.segment
         states = self._states(self.rnn(self.encoder_inputs(past), training=training))  # each [B, U]
         # One decoder input per output segment: its position embedding plus its known calendar.
@@ -154,6 +177,9 @@ class SegmentRecurrent(keras.layers.Layer):
                 future = ops.take(future, self.known_features, axis=2)  # [B, H, K] -> [B, H, K']
             known = ops.pad(future, [[0, 0], [0, pad], [0, 0]])  # [B, H, K] -> [B, n_out*w, K]
             query = query + self.known(ops.reshape(known, (-1, n_out, w * self.n_known)))
+        if self.channel_embedding is not None:
+            channel = ops.reshape(ops.cast(inputs[2], "int32"), (-1,))  # [B]
+            query = query + self.channel_embedding(channel)[:, None, :]  # + [B, 1, U]
         query = ops.reshape(query, (-1, 1, U))  # [B, n_out, U] -> [B*n_out, 1, U]
         # Every output segment starts from the encoder's final state: [B, U] -> [B*n_out, U]
         start = [ops.reshape(ops.repeat(s[:, None, :], n_out, axis=1), (-1, U)) for s in states]
@@ -176,4 +202,5 @@ class SegmentRecurrent(keras.layers.Layer):
             "dropout": self.dropout_rate,
             "past_features": self.past_features,
             "known_features": self.known_features,
+            "n_channels": self.n_channels,
         }

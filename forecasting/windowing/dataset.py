@@ -34,7 +34,8 @@ class Windows:
     observed steps. ``future`` [N, H, K]: calendar features of the target steps (known in
     advance). ``target`` [N, H]: scaled targets. ``series`` [N]: index into the series ids.
     ``origin`` [N]: index of the last observed step in its series. ``fold`` [N]: backtest
-    fold (test split only, else -1).
+    fold (test split only, else -1). ``channel`` [N]: for a multichannel target, the index
+    of each window's column in `WindowedData.channels` (else None).
     """
 
     past: np.ndarray
@@ -43,13 +44,17 @@ class Windows:
     series: np.ndarray
     origin: np.ndarray
     fold: np.ndarray
+    channel: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.target)
 
     @property
     def inputs(self) -> dict[str, np.ndarray]:
-        return {"past": self.past, "future": self.future}
+        inputs = {"past": self.past, "future": self.future}
+        if self.channel is not None:
+            inputs["channel"] = self.channel
+        return inputs
 
     def dataset(
         self,
@@ -91,6 +96,7 @@ class WindowedData:
     calendar_names: list[str]
     series: list[SeriesArrays]
     splits: dict[str, Windows] = field(default_factory=dict)
+    channels: list[str] = field(default_factory=list)  # a multichannel target's columns
 
     @property
     def ids(self) -> list[str]:
@@ -176,6 +182,13 @@ def _cut(
     )
 
 
+def _with_channels(windows: Windows, channel_of_series: np.ndarray | None) -> Windows:
+    """``windows`` with each window's channel index looked up from its series (if any)."""
+    if channel_of_series is not None:
+        windows.channel = channel_of_series[windows.series].astype(np.int32)
+    return windows
+
+
 def _concat(parts: list[Windows], spec: WindowSpec, n_features: int, n_cal: int) -> Windows:
     if not parts:
         L, H = spec.lookback, spec.horizon
@@ -231,9 +244,14 @@ def make_windows(data: SeriesData, spec: WindowSpec) -> WindowedData:
             )
     names = calendar_feature_names(fixed_step(data.freq))
     out = WindowedData(spec, data.freq, list(data.covariates), names, arrays)
+    channel_of = None
+    if data.channels:
+        out.channels = list(dict.fromkeys(data.channels[a.uid] for a in arrays))
+        index = {c: i for i, c in enumerate(out.channels)}
+        channel_of = np.array([index[data.channels[a.uid]] for a in arrays], dtype=np.int32)
     n_feat = out.n_features
     for name in SPLITS:
-        out.splits[name] = _concat(cuts[name], spec, n_feat, len(names))
+        out.splits[name] = _with_channels(_concat(cuts[name], spec, n_feat, len(names)), channel_of)
         if len(out.splits[name]) == 0:
             from forecasting.errors import ConfigError
 

@@ -118,9 +118,12 @@ def test_compare_succeeds_and_the_summary_names_the_series_and_its_baseline(
     assert compared.status == 0, compared.err
     baseline = left_out_table["forecaster"].iloc[0]
     assert baseline in ("seasonal_naive", "naive")
+    mase = left_out_table["backtest_mase"].iloc[0]
+    smape = left_out_table["backtest_smape"].iloc[0]
     line = (
         f"Left out of training: 1 series (too short for the lookback: tiny); "
-        f"{baseline.replace('_', ' ')} forecasts them."
+        f"{baseline.replace('_', ' ')} forecasts them (backtest MASE {mase:.3f}, "
+        f"SMAPE {smape:.3f} on 1 of 1)."
     )
     assert line in compared.out.splitlines(), compared.out
 
@@ -131,7 +134,17 @@ def test_the_parent_run_counts_and_lists_the_left_out_series(parent, left_out_ta
     assert params["data.n_left_out"] == "1"
     assert params["data.n_series"] == "3", "the models train on the three long series"
     assert params["windows.train"] == str(3 * (280 - LOOKBACK - HORIZON + 1)), "no window of 'tiny'"
-    assert list(left_out_table.columns) == ["series", "points", "reason", "forecaster"]
+    assert list(left_out_table.columns) == [
+        "series",
+        "points",
+        "reason",
+        "forecaster",
+        "backtest_origins",
+        "backtest_mae",
+        "backtest_rmse",
+        "backtest_smape",
+        "backtest_mase",
+    ]
     assert left_out_table["series"].tolist() == ["tiny"]
     assert left_out_table["points"].tolist() == [40]
     assert left_out_table["reason"].iloc[0] == (
@@ -144,6 +157,32 @@ def test_the_best_baseline_named_is_the_one_with_the_lower_backtest_error(parent
     metrics = parent.data.metrics
     best = min(("seasonal_naive", "naive"), key=lambda k: metrics[f"{k}_mase"])
     assert left_out_table["forecaster"].tolist() == [best]
+
+
+def test_the_left_out_series_is_backtested_by_its_baseline_on_its_own_last_points(
+    compared, parent, left_out_table
+):
+    """By hand: ``tiny`` (40 points) is backtested at origins 3, 15 and 27 (three folds of
+    H = 12 held out from its end); its 4 points before the first origin are under a season, so
+    its MASE scale is the mean absolute one-step difference of those 4 points."""
+    y = pd.read_csv(compared.data_csv).query("unique_id == 'tiny'")["y"].to_numpy(float)
+    baseline = left_out_table["forecaster"].iloc[0]
+    actual, forecast = [], []
+    for origin in (3, 15, 27):
+        actual.append(y[origin + 1 : origin + 1 + HORIZON])
+        if baseline == "naive" or origin + 1 < PERIOD:  # less than a season: the last value
+            forecast.append(np.full(HORIZON, y[origin]))
+        else:
+            forecast.append(_expected_baseline(y[: origin + 1], baseline))
+    actual, forecast = np.concatenate(actual), np.concatenate(forecast)
+    mae = np.mean(np.abs(actual - forecast))
+    scale = np.mean(np.abs(np.diff(y[:4])))
+    row = left_out_table.iloc[0]
+    assert row["backtest_origins"] == 3
+    assert row["backtest_mae"] == pytest.approx(mae, rel=1e-9)
+    assert row["backtest_mase"] == pytest.approx(mae / scale, rel=1e-9)
+    assert parent.data.metrics["left_out_mase"] == pytest.approx(mae / scale, rel=1e-9)
+    assert parent.data.metrics["left_out_series_backtested"] == 1
 
 
 def _expected_baseline(y: np.ndarray, baseline: str) -> np.ndarray:

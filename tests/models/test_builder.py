@@ -373,3 +373,45 @@ def test_training_that_only_hurts_keeps_the_starting_weights(arch, caplog):
     np.testing.assert_allclose(
         kept, baseline_backtest("seasonal_naive", windowed, 24).forecasts, atol=1e-4
     )
+
+
+def with_channels(inputs: dict[str, np.ndarray], channel: np.ndarray) -> dict[str, np.ndarray]:
+    return inputs | {"channel": channel.astype("int32")}
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_a_multichannel_target_adds_a_channel_input_and_starts_as_its_naive_base(cell):
+    """Each target column gets an embedding, but the output head starts at zero, so an untrained
+    network still forecasts exactly its naive base whatever the channel."""
+    model = build_forecaster(cell, segment(skip="seasonal"), L, H, F, K, PERIOD, n_channels=3)
+    assert sorted(model.input.keys()) == ["channel", "future", "past"]
+    inputs = batch(seed=8)
+    for c in range(3):
+        out = forecast(model, with_channels(inputs, np.full(BATCH, c)))
+        np.testing.assert_allclose(out, snaive(inputs), **NORM_TOL)
+
+
+def test_the_channel_embedding_tells_the_columns_apart_and_survives_a_round_trip(tmp_path):
+    keras.utils.set_random_seed(9)
+    model = build_forecaster("gru", segment(segment=12), L, H, F, K, PERIOD, n_channels=2)
+    scramble_weights(model)
+    inputs = batch(seed=10)
+    first = forecast(model, with_channels(inputs, np.zeros(BATCH)))
+    second = forecast(model, with_channels(inputs, np.ones(BATCH)))
+    assert not np.allclose(first, second), "the same window in another column reads differently"
+    mixed = forecast(model, with_channels(inputs, np.arange(BATCH) % 2))
+    np.testing.assert_allclose(mixed[::2], first[::2], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(mixed[1::2], second[1::2], rtol=1e-5, atol=1e-6)
+    path = tmp_path / "channels.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path, compile=False)
+    assert reloaded.get_layer("segment_rnn").get_config()["n_channels"] == 2
+    np.testing.assert_array_equal(forecast(reloaded, with_channels(inputs, np.ones(BATCH))), second)
+
+
+def test_one_channel_needs_no_embedding_and_pointwise_refuses_several():
+    one = build_forecaster("gru", segment(), L, H, F, K, PERIOD, n_channels=1)
+    assert sorted(one.input.keys()) == ["future", "past"]
+    assert one.get_layer("segment_rnn").channel_embedding is None
+    with pytest.raises(ConfigError, match="needs model.arch 'segment'"):
+        build_forecaster("gru", pointwise(), L, H, F, K, PERIOD, n_channels=7)
