@@ -59,7 +59,9 @@ class DataConfig(_Section):
     path: str = "bundled:city-temps"
     id_col: str = "unique_id"
     time_col: str = "ds"
-    target: str = "y"
+    # One target column, or several: a multichannel target (each column read as its own series,
+    # told apart by the segment network's channel embedding).
+    target: str | list[str] = "y"
     covariates: list[str] | None = None
     freq: str | None = None
     fill: Literal["interpolate", "ffill", "drop"] = "interpolate"
@@ -76,6 +78,18 @@ class DataConfig(_Section):
     wide: bool = False
     date_format: str | None = Field(None, min_length=1)
     dayfirst: bool | None = None
+
+    @field_validator("target")
+    @classmethod
+    def _targets(cls, value):
+        if isinstance(value, str):
+            return value
+        if not value:
+            raise ValueError("name at least one target column")
+        repeated = [t for i, t in enumerate(value) if t in value[:i]]
+        if repeated:
+            raise ValueError(f"target column {repeated[0]!r} is named twice")
+        return value[0] if len(value) == 1 else list(value)
 
     def gap_steps(self, period: int) -> int:
         """The longest gap that may be filled, in steps (``season``: ``period``)."""

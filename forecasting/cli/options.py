@@ -22,7 +22,12 @@ def add_data_options(parser: argparse.ArgumentParser, required: bool = True) -> 
         "--time-col", default=TIME, metavar="C", help=f"timestamp column (default {TIME})"
     )
     parser.add_argument(
-        "--target", default=TARGET, metavar="C", help=f"target column (default {TARGET})"
+        "--target",
+        default=TARGET,
+        type=target_columns,
+        metavar="C[,C...]",
+        help=f"target column (default {TARGET}); several, comma-separated, make a multichannel "
+        "target: each column is forecast, and the network tells the columns apart",
     )
     parser.add_argument(
         "--covariates",
@@ -124,6 +129,14 @@ def input_settings(args: argparse.Namespace) -> dict:
         if value is not None:
             out[key.split(".")[1]] = value
     return out
+
+
+def target_columns(text: str) -> str | list[str]:
+    """``--target y`` or ``--target HUFL,HULL,OT`` (a multichannel target)."""
+    names = [name.strip() for name in text.split(",")]
+    if any(not name for name in names):
+        raise argparse.ArgumentTypeError(f"empty column name in {text!r}")
+    return names[0] if len(names) == 1 else names
 
 
 def columns_from(args: argparse.Namespace) -> Columns:

@@ -20,7 +20,7 @@ from forecasting.data.regularize import (
     regularize,
 )
 from forecasting.data.schema import ID, TARGET, TIME, Columns
-from forecasting.data.validation import to_canonical
+from forecasting.data.validation import CHANNEL, PARENT, to_canonical
 from forecasting.data.wide import refuse_undeclared_wide, wide_to_long
 from forecasting.errors import DataError
 
@@ -41,8 +41,10 @@ class SeriesData:
     ignored: list[str] = field(default_factory=list)
     gaps: dict[str, int] = field(default_factory=dict)  # longest run of missing points
     causes: dict[str, str] = field(default_factory=dict)  # why points are missing, where seen
-    # A multichannel target: each series' target column (empty for a single target column).
+    # A multichannel target: each series' target column and the user's series it belongs to
+    # (both empty for a single target column).
     channels: dict[str, str] = field(default_factory=dict)
+    parents: dict[str, str] = field(default_factory=dict)
 
     @property
     def ids(self) -> list[str]:
@@ -161,11 +163,22 @@ def load_series(
         raise DataError(f"{label}: no data rows")
 
     rows = None
+    if wide and columns.multichannel:
+        raise DataError(
+            f"{label}: --wide reads one column per series, --target {columns.target_label} names the "
+            "columns of one multichannel target: use one or the other"
+        )
     if wide:
         raw, rows, columns = wide_to_long(raw, columns, label)
     else:
         refuse_undeclared_wide(raw, columns, label)
     frame, covariates = to_canonical(raw, columns, label, rows, date_format, dayfirst, notes)
+    channels, parents = {}, {}
+    if columns.multichannel:
+        firsts = frame.drop_duplicates(ID)
+        channels = dict(zip(firsts[ID], firsts[CHANNEL], strict=True))
+        parents = dict(zip(firsts[ID], firsts[PARENT], strict=True))
+        frame = frame.drop(columns=[CHANNEL, PARENT])
     offset = parse_freq(freq) if freq else infer_frequency(frame, label, columns.time)
     check_grid(frame, offset, label, columns.time)
     if freq:
@@ -176,13 +189,13 @@ def load_series(
         short = lengths[lengths < min_length]
         if not short.empty:
             raise DataError(
-                f"{label}: column {columns.target!r}: series {short.index[0]!r} has {short.iloc[0]} "
+                f"{label}: column {columns.target_label!r}: series {short.index[0]!r} has {short.iloc[0]} "
                 f"points, fewer than lookback + horizon = {min_length}"
             )
     # Logged only once every check passed, so that an error stays one line on stderr.
     for note in notes:
         log.info("%s", note)
-    used = {columns.id, columns.time, columns.target, *covariates}
+    used = {columns.id, columns.time, *columns.targets, *covariates}
     ignored = [str(c) for c in raw.columns if c not in used and str(c) not in used]
     if ignored:
         why = "non-numeric" if columns.covariates is None else "unlisted"
@@ -202,6 +215,8 @@ def load_series(
         ignored=ignored,
         gaps=gaps,
         causes=fill_causes(frame, offset) if total else {},
+        channels=channels,
+        parents=parents,
     )
     log.debug("loaded %s", data.summary())
     return data

@@ -12,12 +12,14 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from forecasting.data.schema import ID, SINGLE_SERIES_ID, TARGET, TIME, Columns
+from forecasting.data.schema import ID, SINGLE_SERIES_ID, TARGET, TIME, Columns, channel_id
 from forecasting.errors import DataError
 
 log = logging.getLogger(__name__)
 
 ROW = "_row"  # 1-based position of a record in the user's file, kept for messages
+# A multichannel target's canonical rows also name their target column and their user's series.
+CHANNEL, PARENT = "_channel", "_parent"
 
 
 def _first(mask: pd.Series) -> int:
@@ -32,7 +34,7 @@ def _shown(value: object) -> str:
 
 def check_columns(frame: pd.DataFrame, columns: Columns, source: str) -> None:
     found = ", ".join(map(str, frame.columns))
-    for role, name in (("time", columns.time), ("target", columns.target)):
+    for role, name in (("time", columns.time), *(("target", t) for t in columns.targets)):
         if name not in frame.columns:
             raise DataError(
                 f"{source}: missing {role} column {name!r} (found: {found}){_sep_hint(frame)}"
@@ -251,9 +253,9 @@ def to_canonical(
     times = parse_times(
         frame[columns.time], source, columns.time, rows, date_format, dayfirst, notes
     )
-    target = parse_numbers(frame[columns.target], source, columns.target, rows)
+    targets = {t: parse_numbers(frame[t], source, t, rows) for t in columns.targets}
 
-    taken = {columns.id, columns.time, columns.target}
+    taken = {columns.id, columns.time, *columns.targets}
     if columns.covariates is None:
         candidates = [c for c in frame.columns if c not in taken]
         covariates = [c for c in candidates if _is_numeric(frame[c])]
@@ -265,21 +267,21 @@ def to_canonical(
                 f"{source}: column {name!r}: name is reserved (unique_id, ds, y, _row) and it is not "
                 f"the id, time or target column; rename it or name it with --id-col/--time-col/--target"
             )
-    out = pd.DataFrame({ID: ids, TIME: times, TARGET: target})
+    for column, target in targets.items():
+        if target.isna().all():
+            raise DataError(f"{source}: column {column!r}: no numeric values at all")
+        # A series with no value at all cannot be filled by any policy.
+        empty = ~target.notna().groupby(ids, sort=False).transform("any")
+        if empty.any():
+            at = _first(empty)
+            raise DataError(
+                f"{source}: column {column!r}: series {ids[at]!r} has no numeric values "
+                f"(first row {rows[at]})"
+            )
+    out = pd.DataFrame({ID: ids, TIME: times, TARGET: targets[columns.targets[0]]})
     for name in covariates:
         out[str(name)] = parse_numbers(frame[name], source, str(name), rows)
     out[ROW] = rows
-
-    if target.isna().all():
-        raise DataError(f"{source}: column {columns.target!r}: no numeric values at all")
-    # A series with no value at all cannot be filled by any policy.
-    empty = ~target.notna().groupby(ids, sort=False).transform("any")
-    if empty.any():
-        at = _first(empty)
-        raise DataError(
-            f"{source}: column {columns.target!r}: series {ids[at]!r} has no numeric values "
-            f"(first row {rows[at]})"
-        )
 
     dup = out.duplicated([ID, TIME], keep="first")
     if dup.any():
@@ -291,5 +293,19 @@ def to_canonical(
             f"{source}: column {columns.time!r}: duplicate (id, time) pair "
             f"({out.at[at, ID]!r}, {out.at[at, TIME]}) at row {rows[at]}{hint}"
         )
+    if columns.multichannel:
+        out = _channels(out, targets)
     out = out.sort_values([ID, TIME], kind="stable").reset_index(drop=True)
     return out, [str(c) for c in covariates]
+
+
+def _channels(out: pd.DataFrame, targets: dict[str, pd.Series]) -> pd.DataFrame:
+    """One series per (id, target column): the rows of ``out`` repeated for every column, each
+    with that column as ``y``, the id :func:`channel_id`, the column in ``CHANNEL`` and the
+    user's series id in ``PARENT``."""
+    parts = []
+    for column, target in targets.items():
+        part = out.assign(**{TARGET: target.to_numpy(), CHANNEL: column, PARENT: out[ID]})
+        part[ID] = [channel_id(uid, column) for uid in out[ID]]
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)

@@ -24,6 +24,8 @@ def refuse_undeclared_wide(frame: pd.DataFrame, columns: Columns, source: str) -
     """A file with the time column, neither the id nor the target column, and two or more
     numeric columns is a wide file: refuse it with the hint to pass ``--wide``."""
     present = set(map(str, frame.columns))
+    if columns.multichannel:  # several named target columns: the user declared the layout
+        return
     if columns.time not in present or columns.target in present or columns.id in present:
         return
     others = [str(c) for c in frame.columns if str(c) != columns.time]

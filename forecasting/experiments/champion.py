@@ -26,6 +26,7 @@ from forecasting.evaluation.backtest import Backtest, evaluate
 from forecasting.evaluation.decision import Verdict, beats
 from forecasting.packaging.history import prepare_history, user_frame
 from forecasting.packaging.layout import Y_HAT
+from forecasting.packaging.pyfunc import output_ids
 from forecasting.tracking.registry import (
     CHAMPION,
     by_alias,
@@ -85,7 +86,8 @@ def score_version(
     for n, t in enumerate(unique, 1):
         history = prepare_history(raw, state, f"{model_uri} backtest", as_of=pd.Timestamp(t))
         out = model.predict(None, history.frame)
-        by_id = {str(k): g[Y_HAT].to_numpy() for k, g in out.groupby(state.columns.id, sort=False)}
+        ids = output_ids(out, state.model_columns)
+        by_id = {str(k): g[Y_HAT].to_numpy() for k, g in out.groupby(ids, sort=False)}
         for i in np.flatnonzero(origin_times == t):
             values = by_id.get(uids[i])
             if values is not None and len(values) == H:

@@ -145,6 +145,7 @@ def _train_family(
             windowed.n_calendar,
             period,
             windowed.calendar_names,
+            n_channels=len(windowed.channels),
         )
         log.info("training %s (%s parameters)", family.upper(), f"{model.count_params():,}")
 

@@ -38,15 +38,36 @@ class History:
 
 def user_frame(data: SeriesData, frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """``data``'s canonical ``frame`` (default: all of it) in the user's column names, as a
-    packaged forecaster takes it."""
+    packaged forecaster takes it: for a multichannel target, one row per series and time with
+    every target column again."""
     frame = data.frame if frame is None else frame
     cols = data.columns
+    if cols.multichannel:
+        return _channels_side_by_side(data, frame)
     out = pd.DataFrame(
         {cols.id: frame[ID].astype(str), cols.time: frame[TIME], cols.target: frame[TARGET]}
     )
     for c in data.covariates:
         out[c] = frame[c]
     return out.reset_index(drop=True)
+
+
+def _channels_side_by_side(data: SeriesData, frame: pd.DataFrame) -> pd.DataFrame:
+    """The series of a multichannel target (one per id and column) back as one row per id and
+    time with a column per target (a step one column lacks stays empty) and the covariates."""
+    cols = data.columns
+    keyed = frame.assign(
+        **{cols.id: frame[ID].map(data.parents), "_channel": frame[ID].map(data.channels)}
+    )
+    values = keyed.pivot(index=[cols.id, TIME], columns="_channel", values=TARGET).reindex(
+        columns=list(cols.targets)
+    )
+    out = keyed.drop_duplicates([cols.id, TIME])[[cols.id, TIME, *data.covariates]]
+    out = out.merge(values.reset_index(), on=[cols.id, TIME], how="left")
+    parents = {p: i for i, p in enumerate(dict.fromkeys(data.parents[u] for u in data.ids))}
+    out = out.sort_values([cols.id, TIME], key=lambda s: s.map(parents) if s.name == cols.id else s)
+    out = out.rename(columns={TIME: cols.time})
+    return out[[cols.id, cols.time, *cols.targets, *data.covariates]].reset_index(drop=True)
 
 
 def wall_clock(as_of: pd.Timestamp) -> pd.Timestamp:
@@ -56,7 +77,7 @@ def wall_clock(as_of: pd.Timestamp) -> pd.Timestamp:
 
 def _check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
     found = ", ".join(map(str, raw.columns))
-    roles = [("time", columns.time), ("target", columns.target)]
+    roles = [("time", columns.time), *(("target", t) for t in columns.targets)]
     roles += [("covariate", c) for c in columns.covariates or ()]
     if columns.id != ID:  # the default id column may be absent: a single-series file
         roles.insert(0, ("id", columns.id))
@@ -111,7 +132,7 @@ def prepare_history(
         mismatch = frequency_mismatch(found, state.freq, canonical[TIME])
         if mismatch:
             raise DataError(f"{source}: column {columns.time!r}: {mismatch}")
-    kept = raw.iloc[np.sort(canonical[ROW].to_numpy()) - 1] if as_of is not None else raw
+    kept = raw.iloc[np.unique(canonical[ROW].to_numpy()) - 1] if as_of is not None else raw
     data = load_series(
         kept,
         columns,
@@ -123,6 +144,11 @@ def prepare_history(
     )
     cut = f" at or before {as_of}" if as_of is not None else ""
     check_history(data, lookback, cut, short_allowed=state.fallback is not None)
+    if columns.multichannel:
+        frame = user_frame(data)
+        if columns.id not in raw.columns:  # a file of one series stays without an id column
+            frame = frame.drop(columns=columns.id)
+        return History(frame, data, columns, data.frame[TIME].max())
     frame = pd.DataFrame({columns.time: data.frame[TIME], columns.target: data.frame[TARGET]})
     if columns.id in raw.columns or data.frame[ID].ne(SINGLE_SERIES_ID).any():
         frame.insert(0, columns.id, data.frame[ID].astype(str))

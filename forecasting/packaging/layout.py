@@ -17,6 +17,8 @@ Y_HAT = (
     "y_hat"  # the forecast column, in every frame a packaged forecaster or a serving engine returns
 )
 FORECASTER = "forecaster"  # which forecaster made each row: the family, or the fallback baseline
+# A multichannel target's rows also name the target column they forecast (after the id).
+TARGET_COLUMN = "target"
 
 
 def interval_columns(level: int) -> tuple[str, str]:

@@ -11,7 +11,13 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from forecasting.packaging.layout import FORECASTER, KERAS_ARTIFACT, STATE_ARTIFACT, Y_HAT
+from forecasting.packaging.layout import (
+    FORECASTER,
+    KERAS_ARTIFACT,
+    STATE_ARTIFACT,
+    TARGET_COLUMN,
+    Y_HAT,
+)
 
 
 class ForecasterModel(mlflow.pyfunc.PythonModel):
@@ -20,7 +26,8 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
     Input: long format with the training file's column names (id, time, target and
     the covariates it was trained with); at least ``lookback`` points per series, or fewer
     when the model names a fallback baseline, which then forecasts that series.
-    Output: one row per series and step: id, time, ``y_hat``, the prediction intervals
+    Output: one row per series and step: id (then, for a multichannel target, the ``target``
+    column each row forecasts), time, ``y_hat``, the prediction intervals
     ``y_hat_lo_<p>`` / ``y_hat_hi_<p>`` of each level ``p`` (the ``levels`` parameter, a list of
     integer percentages; default the state's, e.g. 80 and 95) and ``forecaster`` (the family,
     or the baseline that forecast a short series). A model whose state predates intervals
@@ -57,10 +64,20 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
         columns = state.model_columns
         frame = pd.DataFrame(model_input)
         data = load_series(frame, columns, freq=state.freq, fill=state.fill, name="model input")
+        parents, channels = data.parents, data.channels
+
+        def keys(uid: str) -> dict:
+            """The id (and target column) of a series' rows, in the user's names."""
+            if not channels:
+                return {columns.id: uid}
+            return {columns.id: parents[uid], TARGET_COLUMN: channels[uid]}
+
         data, short = split_short(data, state)
         parts = {}
         if data is not None:
-            latest = latest_windows(data, state.lookback, state.horizon, self.scalers)
+            latest = latest_windows(
+                data, state.lookback, state.horizon, self.scalers, state.channels
+            )
             scaled = predict_fixed_batches(self.model, latest.inputs)  # [S, H]
             stds = np.array([scaler.scale_[0] for scaler in latest.scalers])
             scales = network_scales(latest.inputs["past"], stds, state) if levels else stds
@@ -74,7 +91,8 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
                     else {}
                 )
                 parts[uid] = pd.DataFrame(
-                    {columns.id: uid, columns.time: times, Y_HAT: y_hat}
+                    keys(uid)
+                    | {columns.time: times, Y_HAT: y_hat}
                     | bands
                     | {FORECASTER: state.family}
                 )
@@ -90,12 +108,41 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
                 scale = fallback_scale(y, std, state)
                 bands = bound_columns(y_hat, scale, state.intervals.fallback, levels)
             parts[uid] = pd.DataFrame(
-                {columns.id: uid, columns.time: times, Y_HAT: y_hat}
+                keys(uid)
+                | {columns.time: times, Y_HAT: y_hat}
                 | bands
                 | {FORECASTER: state.fallback}
             )
-        order = pd.unique(frame[columns.id].astype(str))  # the input's order of series
-        return pd.concat([parts[u] for u in order if u in parts], ignore_index=True)
+        return pd.concat(
+            [parts[u] for u in input_order(frame, columns) if u in parts], ignore_index=True
+        )
+
+
+def input_order(frame: pd.DataFrame, columns) -> list[str]:
+    """The series ids of ``frame`` in the input's order (for a multichannel target: each id's
+    columns in the order they are named)."""
+    from forecasting.data.schema import SINGLE_SERIES_ID, channel_id
+
+    ids = (
+        pd.unique(frame[columns.id].astype(str).str.strip())
+        if columns.id in frame.columns
+        else [SINGLE_SERIES_ID]
+    )
+    if not columns.multichannel:
+        return list(ids)
+    return [channel_id(uid, column) for uid in ids for column in columns.targets]
+
+
+def output_ids(forecast: pd.DataFrame, columns) -> np.ndarray:
+    """The series id of each row of a forecast, as the windows name it (for a multichannel
+    target: the id and the ``target`` column joined by :func:`~forecasting.data.schema.channel_id`)."""
+    from forecasting.data.schema import channel_id
+
+    ids = forecast[columns.id].astype(str).to_numpy()
+    if TARGET_COLUMN not in forecast.columns:
+        return ids
+    targets = forecast[TARGET_COLUMN].astype(str).to_numpy()
+    return np.array([channel_id(u, t) for u, t in zip(ids, targets, strict=True)], dtype=object)
 
 
 def predict_fixed_batches(model, inputs: dict[str, np.ndarray], batch_size: int = 32) -> np.ndarray:

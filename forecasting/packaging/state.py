@@ -15,6 +15,9 @@ It travels inside the packaged model as ``preprocessing.json``, with a format ve
   and forecast without interval columns (asking them for levels is an error naming the version).
   Version 3 also allows ``arch: baseline``: a naive or seasonal-naive forecaster packaged without
   weights (the comparison's candidate when no network beat the best baseline).
+- version 4 adds ``channels``: the target columns of a multichannel target, in the order of
+  the network's channel embedding (``columns.target`` then lists them too); empty for one
+  target column, as every earlier version has.
 
 A file of a version this reader does not know, or with a field it does not know, is refused
 with one line naming the version found and the versions supported.
@@ -41,12 +44,13 @@ if TYPE_CHECKING:
     from forecasting.data import SeriesData
     from forecasting.windowing import WindowedData
 
-FORMAT_VERSION = 3  # written by this code
+FORMAT_VERSION = 4  # written by this code
 SUPPORTED_VERSIONS = tuple(range(1, FORMAT_VERSION + 1))  # read by this code
 VERSION_FIELD = "format_version"
 ADDED_IN = {
     2: ("arch", "period", "fallback", "left_out"),
     3: ("intervals",),
+    4: ("channels",),
 }  # the fields each version added
 
 
@@ -73,11 +77,12 @@ class ScalerState(_Frozen):
 
 
 class ColumnNames(_Frozen):
-    """The id, time and target column names of the training file (the input must use them)."""
+    """The id, time and target column names of the training file (the input must use them);
+    several target columns for a multichannel target."""
 
     id: str
     time: str
-    target: str
+    target: str | tuple[str, ...]
 
 
 N_LEVELS = 99  # quantiles are stored for every integer level 1..99
@@ -128,6 +133,10 @@ class IntervalState(_Frozen):
         return self
 
 
+def _column_names(columns: Columns) -> ColumnNames:
+    return ColumnNames(id=columns.id, time=columns.time, target=columns.target)
+
+
 class PackagedState(_Frozen):
     """Everything besides the Keras weights that a packaged forecaster needs.
 
@@ -151,6 +160,8 @@ class PackagedState(_Frozen):
             fewer than ``lookback`` points; ``None`` refuses such series.
         left_out: series ids that were too short to train on (the fallback forecast them).
         intervals: the conformal quantiles of the prediction intervals (``None``: no intervals).
+        channels: the columns of a multichannel target, in the order the network's channel
+            input indexes them (empty: one target column).
     """
 
     format_version: int = FORMAT_VERSION
@@ -169,6 +180,7 @@ class PackagedState(_Frozen):
     fallback: Literal["naive", "seasonal_naive"] | None = None
     left_out: tuple[str, ...] = ()
     intervals: IntervalState | None = None
+    channels: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _interval_steps(self):
@@ -201,9 +213,7 @@ class PackagedState(_Frozen):
             intervals=intervals,
             family=family,
             gru_impl=gru_impl,
-            columns=ColumnNames(
-                id=data.columns.id, time=data.columns.time, target=data.columns.target
-            ),
+            columns=_column_names(data.columns),
             covariates=tuple(data.covariates),
             freq=data.freq,
             fill=data.fill,
@@ -211,6 +221,7 @@ class PackagedState(_Frozen):
             horizon=windowed.spec.horizon,
             calendar=tuple(windowed.calendar_names),
             scalers={s.uid: ScalerState.from_scaler(s.scaler) for s in windowed.series},
+            channels=tuple(windowed.channels),
         )
 
     @classmethod
@@ -233,9 +244,7 @@ class PackagedState(_Frozen):
             fallback=baseline,
             family=baseline,
             gru_impl="n/a",
-            columns=ColumnNames(
-                id=data.columns.id, time=data.columns.time, target=data.columns.target
-            ),
+            columns=_column_names(data.columns),
             covariates=tuple(data.covariates),
             freq=data.freq,
             fill=data.fill,
@@ -243,7 +252,13 @@ class PackagedState(_Frozen):
             horizon=horizon,
             calendar=(),
             scalers={},
+            channels=data.columns.targets if data.columns.multichannel else (),
         )
+
+    @property
+    def n_channels(self) -> int:
+        """How many target columns the network tells apart (0: one target column)."""
+        return len(self.channels)
 
     @property
     def is_baseline(self) -> bool:

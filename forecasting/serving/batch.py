@@ -38,7 +38,7 @@ from forecasting.packaging import FORECASTER, Y_HAT, PackagedState
 from forecasting.packaging.folder import read_state
 from forecasting.packaging.history import History, prepare_history
 from forecasting.packaging.intervals import PARAM, requested_levels
-from forecasting.packaging.layout import interval_columns
+from forecasting.packaging.layout import TARGET_COLUMN, interval_columns
 from forecasting.serving.output import output_format, write_frame
 from forecasting.serving.stale import LISTED, Stale, describe, find_stale, without_stale
 from forecasting.tracking.model_ref import ModelRef, fetch_model, resolve_model
@@ -99,9 +99,10 @@ def tidy_forecast(
     where the model says which forecaster made each row) in a fixed order and dtypes, whatever
     engine produced them."""
     id_col = columns.id if columns.id in forecast.columns else ID
+    keys = [id_col] + ([TARGET_COLUMN] if TARGET_COLUMN in forecast.columns else [])
     out = pd.DataFrame(
         {
-            id_col: forecast[id_col].astype(str).to_numpy(),
+            **{k: forecast[k].astype(str).to_numpy() for k in keys},
             columns.time: pd.to_datetime(forecast[columns.time])
             .astype("datetime64[ns]")
             .to_numpy(),
@@ -113,7 +114,7 @@ def tidy_forecast(
             out[name] = forecast[name].astype(np.float64).to_numpy()
     if FORECASTER in forecast.columns and forecast[FORECASTER].astype(str).str.len().gt(0).any():
         out[FORECASTER] = forecast[FORECASTER].astype(str).to_numpy()
-    return out.sort_values([id_col, columns.time], kind="stable").reset_index(drop=True)
+    return out.sort_values([*keys, columns.time], kind="stable").reset_index(drop=True)
 
 
 def score_local(model_dir: Path, history: History, levels: tuple[int, ...] = ()) -> pd.DataFrame:

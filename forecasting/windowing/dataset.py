@@ -246,7 +246,7 @@ def make_windows(data: SeriesData, spec: WindowSpec) -> WindowedData:
     out = WindowedData(spec, data.freq, list(data.covariates), names, arrays)
     channel_of = None
     if data.channels:
-        out.channels = list(dict.fromkeys(data.channels[a.uid] for a in arrays))
+        out.channels = list(data.columns.targets)
         index = {c: i for i, c in enumerate(out.channels)}
         channel_of = np.array([index[data.channels[a.uid]] for a in arrays], dtype=np.int32)
     n_feat = out.n_features

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class LatestWindows:
-    inputs: dict[str, np.ndarray]  # past [S, L, F], future [S, H, K]
+    inputs: dict[str, np.ndarray]  # past [S, L, F], future [S, H, K] (, channel [S])
     ids: list[str]
     scalers: list[StandardScaler]
     future_times: list[pd.DatetimeIndex]
@@ -39,7 +39,7 @@ def check_history(
             ``lookback``; ``cut`` (e.g. " at or before 2024-01-01") says which history was used.
     """
     for uid, part in data.frame.groupby(ID, sort=False):
-        where = f"{data.source}: column {data.columns.target!r}: series {uid!r}"
+        where = f"{data.source}: column {data.columns.target_label!r}: series {uid!r}"
         if len(part) < lookback:
             if short_allowed:
                 continue
@@ -53,12 +53,18 @@ def check_history(
 
 
 def latest_windows(
-    data: SeriesData, lookback: int, horizon: int, scalers: dict[str, StandardScaler]
+    data: SeriesData,
+    lookback: int,
+    horizon: int,
+    scalers: dict[str, StandardScaler],
+    channels: tuple[str, ...] = (),
 ) -> LatestWindows:
     """Cut the last ``lookback`` steps of every series and the calendar of the next ``horizon``.
 
     Series the model was trained on use their training scaler; a new series is scaled
     with a scaler fitted on the history given here (the model does not use series identity).
+    With ``channels`` (a multichannel target's columns, in the network's order) each window
+    also carries the index of its series' column.
     """
     check_history(data, lookback)
     offset = to_offset(data.freq)
@@ -79,11 +85,15 @@ def latest_windows(
         ids.append(uid)
         used.append(scaler)
         times.append(ahead)
+    inputs = {
+        "past": np.stack(past).astype(np.float32),
+        "future": np.stack(future).astype(np.float32),
+    }
+    if channels:
+        index = {c: i for i, c in enumerate(channels)}
+        inputs["channel"] = np.array([index[data.channels[u]] for u in ids], dtype=np.int32)
     return LatestWindows(
-        inputs={
-            "past": np.stack(past).astype(np.float32),
-            "future": np.stack(future).astype(np.float32),
-        },
+        inputs=inputs,
         ids=ids,
         scalers=used,
         future_times=times,

@@ -78,7 +78,7 @@ def test_the_registered_models_carry_the_calibrated_quantiles(comparison, tmp_pa
     for family, fam in comparison.result.families.items():
         folder = mlflow.artifacts.download_artifacts(fam.model_uri, dst_path=str(tmp_path / family))
         state = read_state(folder, family)
-        assert state.format_version == 3 and state.intervals.levels == LEVELS
+        assert state.format_version == 4 and state.intervals.levels == LEVELS
         np.testing.assert_allclose(state.intervals.network, fam.backtest.intervals.quantiles)
         assert len(state.intervals.fallback) == comparison.horizon
 

@@ -165,7 +165,6 @@ def test_a_version_2_state_loads_without_intervals_and_saves_as_version_2(tmp_pa
 
 
 def test_a_version_3_state_carries_its_interval_quantiles(tmp_path):
-    assert FORMAT_VERSION == 3
     state = PackagedState.load(
         _write(tmp_path, VERSION_2 | {"format_version": 3, "intervals": _intervals()})
     )
@@ -190,3 +189,29 @@ def test_intervals_in_a_version_2_file_are_an_unknown_field(tmp_path):
 def test_broken_intervals_are_one_line(tmp_path, intervals, expected):
     state = VERSION_2 | {"format_version": 3, "intervals": intervals}
     assert expected in _one_line_error(_write(tmp_path, state))
+
+
+# --- format version 4: the columns of a multichannel target --------------------------------------
+
+VERSION_3 = VERSION_2 | {"format_version": 3, "intervals": _intervals()}
+
+
+def test_a_version_3_state_has_one_target_column_and_saves_as_version_3(tmp_path):
+    state = PackagedState.load(_write(tmp_path, VERSION_3))
+    assert state.channels == () and state.n_channels == 0
+    assert "channels" not in json.loads(state.save(tmp_path / "again.json").read_text())
+
+
+def test_a_version_4_state_names_the_channels_of_a_multichannel_target(tmp_path):
+    assert FORMAT_VERSION == 4
+    columns = {"id": "site", "time": "date", "target": ["HUFL", "OT"]}
+    raw = VERSION_3 | {"format_version": 4, "columns": columns, "channels": ["HUFL", "OT"]}
+    state = PackagedState.load(_write(tmp_path, raw))
+    assert state.channels == ("HUFL", "OT") and state.n_channels == 2
+    assert state.model_columns.targets == ("HUFL", "OT") and state.model_columns.multichannel
+    assert PackagedState.load(state.save(tmp_path / "again.json")) == state
+
+
+def test_channels_in_a_version_3_file_are_an_unknown_field(tmp_path):
+    message = _one_line_error(_write(tmp_path, VERSION_3 | {"channels": ["a", "b"]}))
+    assert "format version 3: unknown field 'channels'" in message

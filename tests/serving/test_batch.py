@@ -351,6 +351,7 @@ def version_2_model(served_model, tmp_path) -> Path:
     assert state_file.is_file()
     raw = json.loads(state_file.read_text())
     raw.pop("intervals")
+    assert raw.pop("channels") == [], "a single-target model"
     state_file.write_text(json.dumps(raw | {"format_version": 2}))
     assert read_state(folder, "test").intervals is None
     return folder

@@ -141,8 +141,9 @@ def test_a_model_saved_before_the_format_had_a_version_serves_the_same_forecast(
     model_dir = _downloaded(trained, "gru", tmp_path / "model")
     state_path = model_dir / "artifacts" / STATE_FILE
     state = json.loads(state_path.read_text())
-    assert state.pop("format_version") == 3
-    for field in ("arch", "period", "fallback", "left_out", "intervals"):  # added by 2 and 3
+    assert state.pop("format_version") == 4
+    # added by versions 2, 3 and 4
+    for field in ("arch", "period", "fallback", "left_out", "intervals", "channels"):
         del state[field]
     state["columns"]["covariates"] = None  # as the first format wrote it: the configured covariates
     state_path.write_text(json.dumps(state, indent=1))
