@@ -219,8 +219,14 @@ def register(subparsers) -> None:
         nargs="+",
         default=["univariate", "multivariate"],
         choices=("univariate", "multivariate"),
-        help="univariate: OT alone; multivariate: all 7 columns as independent series "
+        help="univariate: OT alone; multivariate: all 7 columns as one multichannel target "
         "(default both)",
+    )
+    accuracy.add_argument(
+        "--no-channel-embedding",
+        dest="channels",
+        action="store_false",
+        help="multivariate: read the 7 columns as unrelated series (no embedding per column)",
     )
     accuracy.add_argument(
         "--quick",
@@ -341,4 +347,6 @@ def run_accuracy(args) -> int:
     settings = [Setting(h, L, mode) for mode in modes for h in horizons for L in lookbacks]
     spec, budget = accuracy_sections(args)
     models = [*BASELINES, *(Forecaster(cell, spec) for cell in ("lstm", "gru"))]
-    return _publish(benchmark_accuracy(args.data, settings, models, budget), args)
+    return _publish(
+        benchmark_accuracy(args.data, settings, models, budget, channels=args.channels), args
+    )
