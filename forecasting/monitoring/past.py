@@ -92,6 +92,16 @@ def read_past_forecast(path: str | Path) -> PastForecast:
     missing = [c for c in needed if c not in frame.columns]
     if missing or frame.shape[1] < 3:
         raise DataError(f"{path}: column {(missing or [Y_HAT])[0]!r} missing from the forecast")
+    for column in needed:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() & frame[column].notna()
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise DataError(
+                f"{path}: column {column!r}: {frame[column].iloc[row]!r} (row {row + 1}) "
+                "is not a number"
+            )
+        frame[column] = values.astype("float64")
     return PastForecast(
         path,
         frame,

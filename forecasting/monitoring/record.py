@@ -157,7 +157,7 @@ def record(
         mlflow.set_tags({f"monitoring.{k}": str(v) for k, v in settings.model_dump().items()})
         history = {
             key: {m.step: m.value for m in c.get_metric_history(run_id, key)}
-            for key in ("mase", BASELINE + "mase")
+            for key in ("mase", BASELINE + "mase", WINDOW)
         }
         steps = sorted(history["mase"])
         with tempfile.TemporaryDirectory(prefix="forecast-evaluate-") as tmp:
@@ -172,6 +172,7 @@ def record(
                 limit,
                 baseline=expected.baseline,
                 title=f"{label}: realised MASE of each complete forecast",
+                window=np.array([history[WINDOW].get(s, np.nan) for s in steps]),
             )
             table = _table(scored)
             table.to_csv(tmp / TABLE, index=False)

@@ -230,10 +230,11 @@ def realised_error(
     limit: float,
     baseline: str = "baseline",
     title: str = "",
+    window: np.ndarray | None = None,
 ) -> None:
     """Realised MASE of each complete forecast by as-of time, with the best baseline's on the
     same points, against the backtest MASE (dashed), its 95% bootstrap band (shaded) and the
-    drift alarm's limit (red)."""
+    drift alarm's limit (red), which ``window`` (the mean over the last K forecasts) is held to."""
     fig = Figure(figsize=(9, 4.8))
     ax = fig.subplots()
     if np.isfinite(band[0]) and np.isfinite(band[1]):
@@ -244,6 +245,8 @@ def realised_error(
         ax.axhline(limit, color="tab:red", lw=1, label=f"alarm above {limit:.3f}")
     ax.plot(as_of, mase, "o-", color="tab:blue", label="model (realised)")
     ax.plot(as_of, baseline_mase, "s:", color="0.5", label=f"{baseline} (realised)")
+    if window is not None and np.isfinite(window).any():
+        ax.plot(as_of, window, "-", color="tab:red", alpha=0.5, lw=3, label="mean of the last K")
     ax.set_xlabel("as-of time of the forecast")
     ax.set_ylabel("MASE (lower is better)")
     ax.set_title(title or "Realised error against the backtest")
