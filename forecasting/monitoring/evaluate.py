@@ -25,7 +25,7 @@ from forecasting.errors import DataError, InputError
 from forecasting.exit_status import ExitStatus
 from forecasting.monitoring.drift import Verdict, judge
 from forecasting.monitoring.expectation import Expectation, backtest_expectation
-from forecasting.monitoring.past import PastForecast, find_forecasts
+from forecasting.monitoring.past import PastForecast, find_forecasts, of_model
 from forecasting.monitoring.record import Logged, record
 from forecasting.monitoring.scoring import ScoredForecast, score_forecast
 from forecasting.packaging.state import PackagedState
@@ -123,6 +123,7 @@ def evaluate(
 
     settings = settings or MonitoringConfig()
     reading = {k: v for k, v in (reading or {}).items() if v is not None}
+    past = find_forecasts(forecasts)  # the lineage checked before the store is even opened
     uri = use_store(tracking_uri)
     c = registry_client(uri)
     if model is not None:
@@ -134,7 +135,7 @@ def evaluate(
             raise InputError(
                 f"--model {model!r}: no registered model of that name in {uri}"
             ) from None
-    past = find_forecasts(forecasts, model)
+        past = of_model(past, model, forecasts)
     groups: dict[tuple[str, str], list[PastForecast]] = {}
     for forecast in past:
         groups.setdefault(forecast.key, []).append(forecast)

@@ -130,12 +130,17 @@ def find_forecasts(pattern: str, model_name: str | None = None) -> list[PastFore
         raise DataError(f"--forecasts {pattern!r}: no forecast file matches")
     found = [read_past_forecast(p) for p in paths]
     if model_name is not None:
-        kept = [f for f in found if f.model_name == model_name]
-        if not kept:
-            names = sorted({f.model_name for f in found})
-            raise DataError(
-                f"--forecasts {pattern!r}: none of the {len(found)} forecasts is of model "
-                f"{model_name!r} (their models: {', '.join(names)})"
-            )
-        found = kept
+        found = of_model(found, model_name, pattern)
     return sorted(found, key=lambda f: (f.as_of, str(f.path)))
+
+
+def of_model(found: list[PastForecast], model_name: str, pattern: str) -> list[PastForecast]:
+    """The forecasts of registered model ``model_name``; none is bad input."""
+    kept = [f for f in found if f.model_name == model_name]
+    if not kept:
+        names = sorted({f.model_name for f in found})
+        raise DataError(
+            f"--forecasts {pattern!r}: none of the {len(found)} forecasts is of model "
+            f"{model_name!r} (their models: {', '.join(names)})"
+        )
+    return kept

@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -92,6 +93,7 @@ def test_the_drift_alarm_rises_after_the_level_shift(served_model, store, tmp_pa
     # verdict. Then no drift until forecast 6, the first to cover the shift, is complete at the
     # 8th as-of time: the alarm rises at once (the documented bound is K = 5 forecasts).
     assert exits == [0, 0, 0, 0, 0, 0, 0, ExitStatus.DRIFT_ALARM], lines
+    assert "partial (0 of 12)" in lines[0]  # 2 series x 6 steps, none arrived yet
     assert "not judged" in lines[2] and "no drift:" in lines[3]
     alarm = [line for line in lines[-1].splitlines() if line.startswith("drift alarm:")]
     assert len(alarm) == 1 and f"{served_model.name} v" in alarm[0]
@@ -114,6 +116,18 @@ def test_the_drift_alarm_rises_after_the_level_shift(served_model, store, tmp_pa
     shifted_mase = by_step[step_of(as_ofs[6])]
     calm = [by_step[step_of(a)] for a in as_ofs[:6]]
     assert shifted_mase > 5 * max(calm)
+    # The logged MASE, recomputed here: per series the mean absolute error over the 6 steps
+    # divided by the mean absolute 24-hour difference of its history up to the as-of time
+    # (from the actuals file), then the mean over the two series.
+    forecast = pd.read_csv(tmp_path / "forecast-6.csv", parse_dates=["ds"])
+    by_hand = []
+    for uid, part in forecast.groupby("unique_id"):
+        series = shifted[shifted["unique_id"] == uid].set_index("ds")["y"]
+        before = series[series.index <= as_ofs[6]].to_numpy()
+        scale = np.mean(np.abs(before[24:] - before[:-24]))
+        error = np.mean(np.abs(series.loc[part["ds"]].to_numpy() - part["y_hat"].to_numpy()))
+        by_hand.append(error / scale)
+    assert shifted_mase == pytest.approx(np.mean(by_hand), rel=1e-9)
     assert c.get_metric_history(run.info.run_id, WINDOW)  # the rule's window, drawn over time
     files = {f.path for f in c.list_artifacts(run.info.run_id)}
     assert {"realised_error.png", "evaluations.csv"} <= files
@@ -129,18 +143,14 @@ def test_the_drift_alarm_rises_after_the_level_shift(served_model, store, tmp_pa
     assert len(again) == len(history)
     assert len(_monitoring_runs(uri)) == 1
 
-
-def test_the_settings_come_from_the_pipeline_yaml_and_flags_override(served_model, tmp_path):
-    from forecasting.cli import build_parser
-    from forecasting.cli.evaluate import settings_from
-
-    pipeline = tmp_path / "p.yaml"
-    pipeline.write_text("monitoring:\n  margin: 0.2\n  last: 8\nmlflow:\n  tracking_uri: x\n")
-    base = ["evaluate", "--forecasts", "f", "--actuals", "a", "--config", str(pipeline)]
-    settings, uri = settings_from(build_parser().parse_args(base))
-    assert (settings.margin, settings.last, settings.min_forecasts, uri) == (0.2, 8, 3, "x")
-    settings, _ = settings_from(build_parser().parse_args([*base, "--last", "4"]))
-    assert settings.last == 4 and settings.margin == 0.2
+    # Half of the last forecast's horizon arrives: scored on what is observed, said so, and not
+    # a step until complete.
+    half = tmp_path / "half.csv"
+    shifted[shifted["ds"] <= as_ofs[7] + pd.Timedelta(hours=3)].to_csv(half, index=False)
+    capsys.readouterr()
+    assert _evaluate(uri, str(tmp_path / "forecast-*.csv"), half) == ExitStatus.DRIFT_ALARM
+    assert "partial (6 of 12)" in capsys.readouterr().out
+    assert len(c.get_metric_history(run.info.run_id, "mase")) == len(history)
 
 
 # --- bad input: one line naming the file / column / value, exit 2, nothing written ----------------
