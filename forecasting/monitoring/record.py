@@ -48,11 +48,8 @@ class Logged:
 
 def step_of(as_of: pd.Timestamp) -> int:
     """A forecast's step: its as-of time (naive = UTC) in seconds since 1970-01-01."""
-    return (
-        int(as_of.tz_localize("UTC").timestamp())
-        if as_of.tzinfo is None
-        else int(as_of.timestamp())
-    )
+    stamp = as_of if as_of.tzinfo is not None else as_of.tz_localize("UTC")
+    return int(stamp.timestamp())
 
 
 def find_run(client, experiment_id: str, name: str, version: str) -> str | None:
@@ -131,11 +128,21 @@ def record(
     with opened as run:
         run_id = run.info.run_id
         known = {m.step for m in c.get_metric_history(run_id, "mase")}
-        new = 0
+        new, now_logged = 0, {}
         for s, window in zip(complete, _window_means(complete, settings), strict=True):
             step = step_of(s.forecast.as_of)
+            if step in now_logged:
+                log.warning(
+                    "%s and %s: two forecasts of %s as of %s; only the first is a step of the "
+                    "monitoring run (both count for the drift rule)",
+                    now_logged[step],
+                    s.forecast.path,
+                    label,
+                    s.forecast.as_of,
+                )
             if step in known:
                 continue
+            now_logged[step] = s.forecast.path
             values = {k: v for k, v in s.summary.items() if math.isfinite(v)}
             if math.isfinite(window):
                 values[WINDOW] = window

@@ -15,6 +15,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.image import imread
 
 from forecasting.cli import main
 from forecasting.exit_status import ExitStatus
@@ -131,6 +132,11 @@ def test_the_drift_alarm_rises_after_the_level_shift(served_model, store, tmp_pa
     assert c.get_metric_history(run.info.run_id, WINDOW)  # the rule's window, drawn over time
     files = {f.path for f in c.list_artifacts(run.info.run_id)}
     assert {"realised_error.png", "evaluations.csv"} <= files
+    png = imread(c.download_artifacts(run.info.run_id, "realised_error.png", str(tmp_path)))
+    assert png.shape[0] > 200 and png.shape[1] > 400
+    # The expectation: the version's backtest MASE inside its bootstrap band, from its comparison.
+    low, high = map(float, run.data.tags["expected.band"].split(".."))
+    assert low < float(run.data.tags["expected.mase"]) < high
 
     # The version says so.
     tags = c.get_model_version(served_model.name, version).tags
@@ -201,4 +207,17 @@ def test_a_model_name_that_does_not_exist(served_model, store, one_forecast, cap
     before = len(_monitoring_runs(store))
     code = _evaluate(store, str(one_forecast), served_model.data_csv, "--model", "no-such-model")
     _assert_bad_input(code, capsys, "--model 'no-such-model'")
+    _nothing_written(store, before)
+
+
+def test_a_lineage_naming_a_version_the_registry_lacks(store, one_forecast, tmp_path, capsys):
+    import json
+
+    moved = tmp_path / "forecast.csv"
+    moved.write_bytes(one_forecast.read_bytes())
+    lineage = json.loads(Path(f"{one_forecast}.lineage.json").read_text())
+    Path(f"{moved}.lineage.json").write_text(json.dumps(lineage | {"model_version": "999"}))
+    before = len(_monitoring_runs(store))
+    code = _evaluate(store, str(moved), tmp_path / "unused.csv")
+    _assert_bad_input(code, capsys, str(moved), "version 999")
     _nothing_written(store, before)
