@@ -127,7 +127,8 @@ def record(
     )
     with opened as run:
         run_id = run.info.run_id
-        known = {m.step for m in c.get_metric_history(run_id, "mase")}
+        # "points" is logged at every step (MASE may be undefined): the steps already there.
+        known = {m.step for m in c.get_metric_history(run_id, "points")}
         new, now_logged = 0, {}
         for s, window in zip(complete, _window_means(complete, settings), strict=True):
             step = step_of(s.forecast.as_of)
