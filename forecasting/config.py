@@ -266,6 +266,36 @@ class IntervalSpec(_Section):
         return tuple(sorted(set(value)))
 
 
+class MonitoringConfig(_Section):
+    """The drift alarm of ``forecast evaluate`` (see :mod:`forecasting.monitoring.drift`).
+
+    Only fully observed forecasts count (every point of the horizon has passed); the alarm
+    looks at the last ``last`` of them, and needs at least ``min_forecasts``.
+
+    Args:
+        margin: alarm when the mean realised MASE of the last forecasts exceeds the version's
+            backtest MASE by more than this share of it (0.5: realised > 1.5 x backtest).
+        coverage_floor: alarm when a p% interval covers less than this share of p% of the
+            realised points (0.8: a 95% interval must cover at least 76%).
+        last: K, the fully observed forecasts (newest first by as-of time) the alarm looks at.
+        min_forecasts: fewer fully observed forecasts than this never raise an alarm.
+    """
+
+    _section = "monitoring"
+    margin: float = Field(0.5, gt=0)
+    coverage_floor: float = Field(0.8, gt=0, le=1)
+    last: PositiveInt = 5
+    min_forecasts: PositiveInt = 3
+
+    @model_validator(mode="after")
+    def _sample(self):
+        if self.min_forecasts > self.last:
+            raise ValueError(
+                f"min_forecasts ({self.min_forecasts}) must not exceed last ({self.last})"
+            )
+        return self
+
+
 class MlflowConfig(_Section):
     _section = "mlflow"
     experiment: str = "forecasting"
@@ -285,6 +315,7 @@ class PipelineConfig(_Section):
     training: TrainBudget = TrainBudget()
     rule: Rule = Rule()
     intervals: IntervalSpec = IntervalSpec()
+    monitoring: MonitoringConfig = MonitoringConfig()
     mlflow: MlflowConfig = MlflowConfig()
 
     def unresolved(self) -> list[str]:

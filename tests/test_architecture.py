@@ -31,6 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "experiments": {"config", "data", "evaluation", "models", "packaging", "tracking", "windowing"},
     "serving": {"config", "data", "packaging", "tracking", "windowing"},
     "diagnostics": {"config", "data", "layers", "models", "packaging", "tracking", "windowing"},
+    "monitoring": {"config", "data", "evaluation", "models", "packaging", "tracking", "windowing"},
     "cli": {"*"},
 }
 # Jobs the scheduler runs that need a comparison (retraining, monitoring) sit above both the
@@ -57,6 +58,12 @@ NEVER: dict[tuple[str, str], str] = {
     ("experiments", "serving"): "a comparison never schedules or serves; jobs joins the two",
     ("serving", "jobs"): "jobs sit above serving",
     ("experiments", "jobs"): "jobs sit above the experiments",
+    (
+        "monitoring",
+        "serving",
+    ): "monitoring reads forecasts through their lineage (packaging.layout), not through serving",
+    ("monitoring", "experiments"): "monitoring reads a comparison's logged results, never runs one",
+    ("serving", "monitoring"): "serving writes forecasts; scoring them later is monitoring's",
 }
 
 

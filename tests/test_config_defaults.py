@@ -23,6 +23,7 @@ from forecasting.config import (
     IntervalSpec,
     MlflowConfig,
     ModelSpec,
+    MonitoringConfig,
     PipelineConfig,
     Rule,
     TrainBudget,
@@ -40,6 +41,7 @@ SECTIONS = {
     "training": TrainBudget,
     "rule": Rule,
     "intervals": IntervalSpec,
+    "monitoring": MonitoringConfig,
     "mlflow": MlflowConfig,
 }
 HORIZON = 5
@@ -127,7 +129,7 @@ def test_a_bare_command_line_builds_the_default_config_plus_the_horizon():
     default = PipelineConfig()
     assert cfg.windowing == WindowSpec(horizon=HORIZON)
     assert cfg.windowing.model_dump() == default.windowing.model_dump() | {"horizon": HORIZON}
-    for section in ("model", "training", "rule", "intervals", "mlflow"):
+    for section in ("model", "training", "rule", "intervals", "monitoring", "mlflow"):
         assert getattr(cfg, section) == getattr(default, section), section
     # The data options' own defaults (id, time and target columns, fill) are the config's.
     assert cfg.data == DataConfig(path="X")

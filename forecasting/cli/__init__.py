@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "run",
     "ui",
     "predict",
+    "evaluate",
     "schedule",
     "benchmark",
     "diagnose",

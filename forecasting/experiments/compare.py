@@ -440,16 +440,21 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
                 forecasts,
                 metric,
             )
-            plots.backtest_mase(
+            labels = {
+                "lstm": "LSTM",
+                "gru": "GRU",
+                "seasonal_naive": "seasonal naive",
+                "naive": "naive",
+            }
+            errors = {"lstm": lstm, "gru": gru} | baselines
+            bands = plots.backtest_mase(
                 tmp / describe.MASE_CHART,
-                {
-                    "LSTM": lstm.window_errors,
-                    "GRU": gru.window_errors,
-                    "seasonal naive": baselines["seasonal_naive"].window_errors,
-                    "naive": baselines["naive"].window_errors,
-                },
+                {labels[k]: errors[k].window_errors for k in labels},
                 windowed.splits["test"].series,
                 winner=decision.winner.upper(),
+            )
+            bands.rename(index={v: k for k, v in labels.items()}).rename_axis("model").to_csv(
+                tmp / plots.BACKTEST_BANDS
             )
             mlflow.log_artifacts(str(tmp))
         register(result, cfg, data, windowed, period, baselines)

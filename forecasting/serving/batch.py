@@ -38,7 +38,7 @@ from forecasting.packaging import FORECASTER, Y_HAT, PackagedState
 from forecasting.packaging.folder import read_state
 from forecasting.packaging.history import History, prepare_history
 from forecasting.packaging.intervals import PARAM, requested_levels
-from forecasting.packaging.layout import TARGET_COLUMN, interval_columns
+from forecasting.packaging.layout import TARGET_COLUMN, interval_columns, lineage_path_for
 from forecasting.serving.output import output_format, write_frame
 from forecasting.serving.stale import LISTED, Stale, describe, find_stale, without_stale
 from forecasting.tracking.model_ref import ModelRef, fetch_model, resolve_model
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 
 EXPERIMENT = "batch-predictions"
 ENGINES = ("local", "spark")
-LINEAGE_SUFFIX = ".lineage.json"
 
 
 @dataclass
@@ -70,11 +69,6 @@ class BatchAttempt:
     run_id: str | None  # None if it failed before its run started (e.g. an unsupported output type)
     result: BatchResult | None = None
     error: Exception | None = None
-
-
-def lineage_path_for(output: str | Path) -> Path:
-    output = Path(output)
-    return output.with_name(output.name + LINEAGE_SUFFIX)
 
 
 def parse_as_of(value: str | datetime | pd.Timestamp | None) -> pd.Timestamp | None:

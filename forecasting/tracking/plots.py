@@ -11,6 +11,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+# The numbers behind ``backtest_mase.png``, logged beside it on a comparison's parent run: one
+# row per forecaster (``lstm``, ``gru``, ``seasonal_naive``, ``naive``), the backtest MASE and
+# its 95% bootstrap interval (``mase``, ``low``, ``high``). Monitoring reads a version's
+# expectation and band from it.
+BACKTEST_BANDS = "backtest_mase_bands.csv"
+
 
 def _save(fig: Figure, path) -> None:
     fig.tight_layout()
@@ -212,3 +218,38 @@ def backtest_mase(
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     fig.savefig(path, dpi=100)
     return stats
+
+
+def realised_error(
+    path,
+    as_of: pd.DatetimeIndex,
+    mase: np.ndarray,
+    baseline_mase: np.ndarray,
+    expected: float,
+    band: tuple[float, float],
+    limit: float,
+    baseline: str = "baseline",
+    title: str = "",
+    window: np.ndarray | None = None,
+) -> None:
+    """Realised MASE of each complete forecast by as-of time, with the best baseline's on the
+    same points, against the backtest MASE (dashed), its 95% bootstrap band (shaded) and the
+    drift alarm's limit (red), which ``window`` (the mean over the last K forecasts) is held to."""
+    fig = Figure(figsize=(9, 4.8))
+    ax = fig.subplots()
+    if np.isfinite(band[0]) and np.isfinite(band[1]):
+        ax.axhspan(band[0], band[1], color="tab:blue", alpha=0.15, label="backtest 95% band")
+    if np.isfinite(expected):
+        ax.axhline(expected, color="tab:blue", ls="--", lw=1, label=f"backtest {expected:.3f}")
+    if np.isfinite(limit):
+        ax.axhline(limit, color="tab:red", lw=1, label=f"alarm above {limit:.3f}")
+    ax.plot(as_of, mase, "o-", color="tab:blue", label="model (realised)")
+    ax.plot(as_of, baseline_mase, "s:", color="0.5", label=f"{baseline} (realised)")
+    if window is not None and np.isfinite(window).any():
+        ax.plot(as_of, window, "-", color="tab:red", alpha=0.5, lw=3, label="mean of the last K")
+    ax.set_xlabel("as-of time of the forecast")
+    ax.set_ylabel("MASE (lower is better)")
+    ax.set_title(title or "Realised error against the backtest")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.autofmt_xdate()
+    _save(fig, path)

@@ -170,6 +170,15 @@ def test_parent_artifacts(store, comparison, tmp_path):
     assert "| model |" in markdown and "| seasonal_naive |" in markdown
     assert parent.data.tags["decision.reason"] in markdown
 
+    # The numbers behind backtest_mase.png, which monitoring reads as a version's expectation:
+    # the table's MASE of each forecaster inside its bootstrap band.
+    bands = pd.read_csv(
+        _download(client, run_id, "backtest_mase_bands.csv", tmp_path), index_col="model"
+    )
+    assert list(bands.index) == list(table.index)
+    assert bands["mase"].to_numpy() == pytest.approx(table["mase"].to_numpy())
+    assert (bands["low"] <= bands["mase"]).all() and (bands["mase"] <= bands["high"]).all()
+
 
 def test_registry_first_comparison_makes_its_candidate_champion(store, comparison):
     """Both families are versions with their family tag; the candidate (the kept RNN if it beat
