@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 
 from forecasting.config import METRICS
-from forecasting.data.schema import ID, TARGET, TIME
+from forecasting.data.schema import ID, TARGET, TIME, channel_id
 from forecasting.evaluation.metrics import aggregate, mase_scale, point_metrics
 from forecasting.models.baselines import naive, seasonal_naive
 from forecasting.monitoring.past import PastForecast
-from forecasting.packaging.layout import Y_HAT, interval_columns
+from forecasting.packaging.layout import TARGET_COLUMN, Y_HAT, interval_columns
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +63,16 @@ def baseline_forecast(history: np.ndarray, steps: int, name: str, period: int) -
 
 
 def _canonical(forecast: PastForecast) -> pd.DataFrame:
+    """The forecast with canonical id and time columns; a multichannel target's rows get the id
+    of their (series, target column), as the actuals loaded with the model's columns have."""
     frame = forecast.frame
-    id_col, time_col = frame.columns[0], frame.columns[1]
+    multichannel = TARGET_COLUMN in frame.columns
+    id_col, time_col = frame.columns[0], frame.columns[2 if multichannel else 1]
     out = frame.rename(columns={id_col: ID, time_col: TIME})
     out[ID] = out[ID].astype(str)
+    if multichannel:
+        targets = out.pop(TARGET_COLUMN).astype(str)
+        out[ID] = [channel_id(u, t) for u, t in zip(out[ID], targets, strict=True)]
     out[TIME] = pd.to_datetime(out[TIME])
     return out.sort_values([ID, TIME], kind="stable").reset_index(drop=True)
 

@@ -32,14 +32,16 @@ from forecasting.data import ID
 from forecasting.data.schema import Columns
 from forecasting.packaging import FORECASTER, Y_HAT
 from forecasting.packaging.intervals import PARAM
-from forecasting.packaging.layout import interval_columns
+from forecasting.packaging.layout import TARGET_COLUMN, interval_columns
 from forecasting.quiet import stderr_fd_silenced
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MASTER = "local[*]"
-_ID, _TIME = "__id", "__t"
-RESULT_SCHEMA = f"{_ID} string, {_TIME} long, {Y_HAT} double, {FORECASTER} string"
+_ID, _TIME, _CHANNEL = "__id", "__t", "__c"  # __c: a multichannel target's column ("" for one)
+RESULT_SCHEMA = (
+    f"{_ID} string, {_CHANNEL} string, {_TIME} long, {Y_HAT} double, {FORECASTER} string"
+)
 
 
 def _bands(levels: tuple[int, ...]) -> list[str]:
@@ -148,6 +150,9 @@ def _forecast_series(
     out = pd.DataFrame(
         {
             _ID: forecast.iloc[:, 0].astype(str).to_numpy(),
+            _CHANNEL: forecast[TARGET_COLUMN].astype(str).to_numpy()
+            if TARGET_COLUMN in forecast
+            else "",
             _TIME: pd.to_datetime(forecast[time_name])
             .to_numpy()
             .astype("datetime64[ns]")
@@ -238,9 +243,13 @@ def score_with_spark(
         if started_here:
             spark.stop()
     result = pd.read_parquet(result_path)
+    channel = (
+        {TARGET_COLUMN: result[_CHANNEL].astype(str).to_numpy()} if columns.multichannel else {}
+    )
     return pd.DataFrame(
-        {
-            id_name or ID: result[_ID].astype(str).to_numpy(),
+        {id_name or ID: result[_ID].astype(str).to_numpy()}
+        | channel
+        | {
             columns.time: result[_TIME].to_numpy().astype("datetime64[ns]"),
             Y_HAT: result[Y_HAT].to_numpy(),
         }

@@ -177,3 +177,46 @@ def test_a_missing_target_column_is_one_line_and_exit_2(tmp_path):
     assert status == 2
     assert err.strip().count("\n") == 0 and "missing target column 'temp'" in err, err
     assert not (tmp_path / "mlflow.db").exists(), "bad input stops before the store"
+
+
+def test_evaluate_scores_each_column_of_a_past_forecast_against_its_actuals(compared, tmp_path):
+    """``forecast evaluate`` joins a multichannel forecast with the actuals column by column:
+    its MAE is the mean over the (site, column) series of each one's mean absolute error."""
+    data_csv, uri, _ = compared
+    version = _version(uri, "gru")
+    history = pd.read_csv(data_csv, parse_dates=["when"])
+    as_of = history["when"].max() - pd.Timedelta(hours=HORIZON)
+    output = tmp_path / "past.csv"
+    status, _, err = _cli(
+        ["predict", "--model", f"models:/{MODEL_NAME}/{version}", "--data", str(data_csv)]
+        + ["--as-of", str(as_of), "--output", str(output), "--tracking-uri", uri]
+    )
+    assert status == 0, err
+    forecast = pd.read_csv(output, parse_dates=["when"])
+    actual = history.melt(["site", "when"], list(TARGETS), var_name="target", value_name="y")
+    joined = forecast.merge(actual, on=["site", "target", "when"])
+    assert len(joined) == len(forecast) == 4 * HORIZON
+    expected = (joined["y_hat"] - joined["y"]).abs().groupby([joined.site, joined.target]).mean()
+    status, out, err = _cli(
+        ["evaluate", "--forecasts", str(output), "--actuals", str(data_csv)]
+        + ["--model", MODEL_NAME, "--tracking-uri", uri]
+    )
+    assert status == 0, err
+    (line,) = [x for x in out.splitlines() if "past.csv" in x]
+    assert "complete" in line and f"MAE {expected.mean():.3f}" in line, out
+
+
+@pytest.mark.slow
+def test_the_spark_engine_writes_the_same_multichannel_file_as_the_local_engine(compared, tmp_path):
+    from forecasting.serving.batch import predict_batch
+
+    data_csv, uri, _ = compared
+    model = f"models:/{MODEL_NAME}/{_version(uri, 'gru')}"
+    local = predict_batch(model, data_csv, tmp_path / "local.parquet", tracking_uri=uri)
+    spark = predict_batch(
+        model, data_csv, tmp_path / "spark.parquet", engine="spark", tracking_uri=uri
+    )
+    assert list(spark.forecast.columns[:3]) == ["site", "target", "when"]
+    assert len(spark.forecast) == 4 * HORIZON
+    assert (tmp_path / "spark.parquet").read_bytes() == (tmp_path / "local.parquet").read_bytes()
+    assert local.forecast["target"].tolist() == spark.forecast["target"].tolist()
