@@ -261,7 +261,9 @@ def _load(model_uri: str, data, series: str | None, uri: str) -> _Job:
     recurrent = recurrent_layers(model)
     if not recurrent:
         raise InputError(f"{source}: the model has no recurrent layer to diagnose")
-    latest = latest_windows(history.data, state.lookback, state.horizon, state.fitted_scalers())
+    latest = latest_windows(
+        history.data, state.lookback, state.horizon, state.fitted_scalers(), state.channels
+    )
     chosen = _series_index(latest.ids, series, str(data))
     rows = _measured_rows(len(latest.ids), chosen)
     return _Job(ref, state, model, recurrent, history, latest, rows, rows.index(chosen))
@@ -362,7 +364,8 @@ def _write_files(job: _Job, flow, traces: dict, summary: dict, output_dir: Path)
                 traces,
                 sample=job.pick,
                 times=[str(t)[:16] for t in times],
-                series_label=f"{job.uid}\n{job.state.columns.target}",
+                series_label=f"{job.uid}\n"
+                f"{job.history.data.channels.get(job.uid, job.state.columns.target)}",
                 title=f"GRU gates of {job.ref.label}, series {job.uid!r}",
             )
         (staging / SUMMARY_JSON).write_text(json.dumps(summary, indent=1, default=str))

@@ -220,3 +220,15 @@ def test_the_spark_engine_writes_the_same_multichannel_file_as_the_local_engine(
     assert len(spark.forecast) == 4 * HORIZON
     assert (tmp_path / "spark.parquet").read_bytes() == (tmp_path / "local.parquet").read_bytes()
     assert local.forecast["target"].tolist() == spark.forecast["target"].tolist()
+
+
+def test_diagnose_reads_a_multichannel_model_on_its_own_windows(compared, tmp_path):
+    data_csv, uri, _ = compared
+    output = tmp_path / "diagnosis"
+    status, out, err = _cli(
+        ["diagnose", "--model", f"models:/{MODEL_NAME}/{_version(uri, 'gru')}"]
+        + ["--data", str(data_csv), "--output", str(output), "--tracking-uri", uri]
+        + ["--probe-epochs", "1"]
+    )
+    assert status == 0, err
+    assert any(output.glob("*.png")), out
