@@ -10,6 +10,7 @@ from __future__ import annotations
 from forecasting.cli.options import (
     add_data_options,
     add_input_options,
+    add_set_option,
     config_default,
     input_settings,
 )
@@ -41,13 +42,8 @@ def register(subparsers) -> None:
         required = flag == "--horizon"
         default_text = "" if required else f" (default {config_default(key)})"
         p.add_argument(flag, type=kind, default=None, required=required, help=text + default_text)
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="any other config key, e.g. --set model.dropout=0.5 (see pipelines/demo.yaml)",
+    add_set_option(
+        p, "any other config key, e.g. --set model.dropout=0.5 (see pipelines/demo.yaml)"
     )
     p.set_defaults(func=run, needs_tensorflow=True)
 

@@ -6,6 +6,7 @@ import math
 
 from forecasting.cli.options import (
     add_reading_options,
+    add_set_option,
     add_tracking_uri_option,
     config_default,
     reading_settings,
@@ -71,14 +72,7 @@ def register(subparsers) -> None:
         metavar="PIPELINE",
         help="pipeline YAML whose monitoring section (and mlflow.tracking_uri) to use",
     )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value, e.g. --set monitoring.last=10",
-    )
+    add_set_option(p, "override a config value, e.g. --set monitoring.last=10")
     for flag, (key, kind, text) in FLAGS.items():
         p.add_argument(
             flag, type=kind, default=None, help=f"{text} (default {config_default(key)})"

@@ -131,6 +131,13 @@ def input_settings(args: argparse.Namespace) -> dict:
     return out
 
 
+def add_set_option(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--set KEY=VALUE`` (repeatable): any config key, parsed into ``args.overrides``."""
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help
+    )
+
+
 def target_columns(text: str) -> str | list[str]:
     """``--target y`` or ``--target HUFL,HULL,OT`` (a multichannel target)."""
     names = [name.strip() for name in text.split(",")]

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
+from forecasting.cli.options import add_set_option
 from forecasting.exit_status import ExitStatus
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("run", help="run a pipeline config (pipelines/*.yaml)")
     p.add_argument("pipeline", help="path to a pipeline YAML file")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value, e.g. --set training.max_epochs=5",
-    )
+    add_set_option(p, "override a config value, e.g. --set training.max_epochs=5")
     p.set_defaults(func=run, needs_tensorflow=True)
 
 
