@@ -140,7 +140,8 @@ def run_retrain_job(
         raise
     if returncode != ExitStatus.OK or not report_path.exists():
         reason = _error_line(log_path, returncode)
-        history.finish(row, "failed", error=reason)
+        status = "interrupted" if returncode == ExitStatus.INTERRUPTED else "failed"
+        history.finish(row, status, error=reason)
         log.error("schedule %r failed: %s", name, reason)
         return history.get(row)
     report = RetrainReport.load(report_path)
