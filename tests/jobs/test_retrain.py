@@ -228,3 +228,18 @@ def test_latest_without_a_registered_version_of_the_family_is_refused(retrained)
     p = prepare(cfg)
     with pytest.raises(ConfigError, match="has no LSTM version yet; nothing was trained"):
         plan_starts(p.cfg, p.windowed, p.period, retrained.uri, FAMILIES)
+
+
+def test_a_baseline_champion_needs_no_weights_each_family_starts_from_its_own_version(retrained):
+    import mlflow
+
+    c = mlflow.MlflowClient(tracking_uri=retrained.uri, registry_uri=retrained.uri)
+    champion = c.get_model_version_by_alias(MODEL, "champion")
+    # The one-epoch networks did not beat the seasonal naive forecast: a packaged baseline is
+    # the champion (and the latest registered version of the first comparison)...
+    assert champion.tags["model_family"] == retrained.first.decision.candidate == "seasonal_naive"
+    assert int(champion.version) > max(int(r.version) for r in retrained.first.families.values())
+    # ...and each family still started warm, from its own network version.
+    for family, r in retrained.retrain.families.items():
+        assert r.start.warm
+        assert c.get_model_version(MODEL, r.start.version).tags["model_family"] == family
