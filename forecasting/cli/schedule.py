@@ -212,7 +212,7 @@ def run_list(args) -> int:
     for s in schedules:
         rows.append(
             (
-                s.name,
+                s.name + (" (retrain)" if s.kind == "retrain" else ""),
                 f"{s.cron} ({s.timezone})",
                 _when(s.next_run),
                 (s.last.describe() if s.last else "never run")

@@ -74,6 +74,8 @@ def test_schedule_add_retrain_stores_a_retrain_job_for_its_own_executor(
         assert (job.coalesce, job.max_instances) == (True, 1)
     (schedule,) = list_schedules(state)
     assert (schedule.kind, schedule.data) == (RETRAIN, str(pipeline_file.resolve()))
+    assert main(["schedule", "list", "--state-dir", str(state)]) == ExitStatus.OK
+    assert capsys.readouterr().out.splitlines()[1].startswith("nightly (retrain)  0 3 * * * (UTC)")
 
 
 @pytest.mark.parametrize(
