@@ -33,6 +33,11 @@ CENTERS = ("last", "mean")
 LOSSES = ("scaled_mae", "mae", "mse", "huber")
 METRICS = ("mae", "rmse", "smape", "mase")  # the column order of every metrics table
 TESTS = ("wilcoxon", "diebold_mariano")
+WARM_STARTS = (
+    "auto",
+    "latest",
+    "cold",
+)  # how a retrain starts each family (TrainBudget.warm_start)
 DEFAULT_LEVELS = (80, 95)  # the prediction intervals every forecast carries unless told otherwise
 
 
@@ -191,6 +196,13 @@ class TrainBudget(_Section):
         loss: ``scaled_mae`` (each window's absolute error divided by its lookback's mean
             absolute seasonal difference, so every series weighs alike), ``mae``, ``mse`` or
             ``huber``.
+        warm_start: how a retrain (``forecast retrain``, a scheduled retrain) starts each family:
+            ``latest`` from the weights of the family's own latest registered version (its
+            architecture and feature layout must match, else the retrain is refused before
+            anything is trained), ``cold`` from scratch, ``auto`` warm where it can and cold
+            otherwise, saying which. ``forecast compare`` and ``forecast run`` train from scratch.
+        warm_epochs: the fine-tuning budget of a warm start: epochs at most, with the same
+            patience (0 keeps the registered weights as they are).
     """
 
     _section = "training"
@@ -200,6 +212,8 @@ class TrainBudget(_Section):
     learning_rate: float = Field(1e-3, gt=0)
     seed: int = 42
     loss: Literal[LOSSES] = "scaled_mae"
+    warm_start: Literal[WARM_STARTS] = "auto"
+    warm_epochs: int = Field(3, ge=0)
 
 
 class Rule(_Section):
@@ -303,6 +317,9 @@ class MlflowConfig(_Section):
     tracking_uri: str | None = None
 
 
+# ``auto`` settings a retrain chooses from the registry, not from the data.
+NOT_FROM_DATA = ("training.warm_start",)
+
 # The section names of the YAML file, for code that reads the config by section.
 WindowingConfig, ModelConfig, TrainingConfig, RuleConfig = WindowSpec, ModelSpec, TrainBudget, Rule
 
@@ -319,12 +336,12 @@ class PipelineConfig(_Section):
     mlflow: MlflowConfig = MlflowConfig()
 
     def unresolved(self) -> list[str]:
-        """Dotted keys still set to ``auto``."""
+        """Dotted keys still set to ``auto`` that are chosen from the data."""
         return [
             f"{name}.{key}"
             for name in ("windowing", "model", "training")
             for key, value in getattr(self, name)
-            if value == AUTO
+            if value == AUTO and f"{name}.{key}" not in NOT_FROM_DATA
         ]
 
 

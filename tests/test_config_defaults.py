@@ -258,3 +258,28 @@ def test_specs_take_keywords_only_and_are_frozen(cls):
     name = next(iter(cls.model_fields))
     with pytest.raises(ValueError, match="frozen"):
         setattr(spec, name, getattr(spec, name))
+
+
+# --- the retrain flags ----------------------------------------------------------------------------
+
+
+def test_the_retrain_flags_set_their_config_keys_and_name_its_defaults(capsys):
+    from forecasting.cli.retrain import FLAGS as RETRAIN_FLAGS
+    from forecasting.cli.retrain import overrides
+
+    bare = build_parser().parse_args(["retrain", str(DEMO)])
+    assert overrides(bare) == []  # flags not given: the pipeline's values (or the defaults) apply
+    assert load_config(DEMO, overrides(bare)).training == load_config(DEMO).training
+    given = {"--warm-start": "latest", "--warm-epochs": "0"}
+    assert set(given) == set(RETRAIN_FLAGS), "give every retrain flag a value here"
+    args = build_parser().parse_args(["retrain", str(DEMO), *(x for i in given.items() for x in i)])
+    cfg = load_config(DEMO, overrides(args))
+    assert (cfg.training.warm_start, cfg.training.warm_epochs) == ("latest", 0)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["retrain", "--help"])
+    printed = " ".join(capsys.readouterr().out.split())
+    for flag, (key, _, text) in RETRAIN_FLAGS.items():
+        assert _dest(flag) == key.split(".")[1]
+        assert f"{text} (default {_default(key)})" in printed
+    assert (TrainBudget().warm_start, TrainBudget().warm_epochs) == ("auto", 3)
+    assert "training.warm_start" not in PipelineConfig().unresolved()  # not chosen from the data

@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "validate",
     "compare",
     "run",
+    "retrain",
     "ui",
     "predict",
     "evaluate",

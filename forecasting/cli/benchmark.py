@@ -1,4 +1,4 @@
-"""`forecast benchmark PART`: speed, model, windowing and accuracy benchmarks (``forecasting.benchmarks``).
+"""`forecast benchmark PART`: speed, model, windowing, accuracy and warm-start benchmarks (``forecasting.benchmarks``).
 
 Every part prints its Markdown table and logs it, with a JSON file, to the MLflow experiment
 ``benchmarks``; files are kept only in ``--out DIR``. Bare ``forecast benchmark`` lists the parts.
@@ -7,6 +7,7 @@ Every part prints its Markdown table and logs it, with a JSON file, to the MLflo
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from forecasting.config import ARCHS, GRU_IMPLS, LOSSES, SKIPS, ModelSpec, TrainBudget
 from forecasting.errors import ConfigError
@@ -38,6 +39,7 @@ ACCURACY_FLAGS: dict[str, tuple[str, type, tuple[str, ...] | None, str]] = {
     "--loss": ("training.loss", str, LOSSES, "training loss"),
 }
 _SECTIONS = {"model": ModelSpec, "training": TrainBudget}
+DEMO_PIPELINE = Path("pipelines") / "demo.yaml"
 
 
 def spec_default(key: str):
@@ -256,6 +258,41 @@ def register(subparsers) -> None:
     _output_options(accuracy)
     accuracy.set_defaults(func=run_accuracy, needs_tensorflow=True)
 
+    warm = parts.add_parser(
+        "warm-start",
+        help="warm against cold retraining on the same data: time and accuracy",
+        description=(
+            "Train the pipeline's comparison on its data without the newest part, then retrain "
+            "on all of it twice from the versions that registered: warm (training.warm_start "
+            "latest, training.warm_epochs) and cold (from scratch, training.max_epochs). Per "
+            "family: epochs, training time, backtest metrics on the same windows. Runs in a "
+            "temporary MLflow store."
+        ),
+    )
+    warm.add_argument(
+        "--pipeline",
+        default=str(DEMO_PIPELINE),
+        metavar="YAML",
+        help="the pipeline to retrain (default pipelines/demo.yaml)",
+    )
+    warm.add_argument(
+        "--new-fraction",
+        type=float,
+        default=None,
+        metavar="F",
+        help="share of each series that is new since the previous training (default 0.1)",
+    )
+    warm.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a pipeline value, e.g. --set training.warm_epochs=2",
+    )
+    _output_options(warm)
+    warm.set_defaults(func=run_warm_start, needs_tensorflow=True)
+
 
 def _list_parts(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
@@ -350,3 +387,12 @@ def run_accuracy(args) -> int:
     return _publish(
         benchmark_accuracy(args.data, settings, models, budget, channels=args.channels), args
     )
+
+
+def run_warm_start(args) -> int:
+    from forecasting.benchmarks.warm_start import DEFAULT_NEW_FRACTION, benchmark_warm_start
+    from forecasting.config import load_config
+
+    cfg = load_config(args.pipeline, args.overrides)
+    fraction = DEFAULT_NEW_FRACTION if args.new_fraction is None else args.new_fraction
+    return _publish(benchmark_warm_start(cfg, args.pipeline, fraction), args)

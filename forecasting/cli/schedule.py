@@ -1,11 +1,11 @@
-"""`forecast schedule add|list|history|remove|run` and `forecast scheduler`: scheduled batch predictions."""
+"""`forecast schedule add|list|history|remove|run` and `forecast scheduler`: scheduled batch
+predictions and retrains."""
 
 from __future__ import annotations
 
 import argparse
 
 from forecasting.cli.options import (
-    add_model_option,
     add_reading_options,
     add_tracking_uri_option,
     reading_settings,
@@ -44,13 +44,28 @@ def register(subparsers) -> None:
         metavar="EXPR",
         help='crontab line, e.g. "0 6 * * *" (6 fields: seconds first), in UTC unless --timezone',
     )
-    add_model_option(add)
-    add.add_argument("--data", required=True, metavar="PATH", help="history file read at each run")
+    add.add_argument(
+        "--model",
+        default=None,
+        metavar="URI",
+        help="model to predict with: models:/NAME@ALIAS, models:/NAME/VERSION, runs:/RUN_ID/PATH "
+        "or a local model folder (a prediction schedule)",
+    )
+    add.add_argument(
+        "--data", default=None, metavar="PATH", help="history file read at each prediction"
+    )
     add.add_argument(
         "--output",
-        required=True,
+        default=None,
         metavar="TEMPLATE",
         help=f"output path; may contain the as-of time, e.g. {EXAMPLE_TEMPLATE.replace('%', '%%')}",
+    )
+    add.add_argument(
+        "--retrain",
+        default=None,
+        metavar="PIPELINE",
+        help="instead of predicting, rerun this pipeline's comparison at each run (forecast "
+        "retrain, in a process of its own; training.warm_start says how each family starts)",
     )
     add.add_argument(
         "--timezone",
@@ -126,9 +141,44 @@ def _when(value) -> str:
     return value.isoformat(sep=" ", timespec="seconds") if value is not None else "-"
 
 
-def run_add(args) -> int:
-    from forecasting.serving.schedule import add_schedule
+PREDICTION_ONLY = ("--model", "--data", "--output", "--levels", "--drop-stale")
 
+
+def _given(args, flag: str) -> bool:
+    value = getattr(args, flag.lstrip("-").replace("-", "_"))
+    return value not in (None, False)
+
+
+def run_add(args) -> int:
+    from forecasting.errors import ConfigError
+    from forecasting.serving.schedule import add_retrain_schedule, add_schedule
+
+    if args.retrain is not None:
+        extra = [flag for flag in PREDICTION_ONLY if _given(args, flag)]
+        extra += [f"--{k.replace('_', '-')}" for k, v in reading_settings(args).items() if v]
+        if extra:
+            raise ConfigError(f"{extra[0]} is for prediction schedules, not with --retrain")
+        schedule, replaced = add_retrain_schedule(
+            args.name,
+            args.cron,
+            args.retrain,
+            timezone=args.timezone,
+            misfire_grace_time=args.misfire_grace_time,
+            tracking_uri=args.tracking_uri,
+            folder=args.state_dir,
+        )
+        verb = "replaced" if replaced else "added"
+        print(
+            f"{verb} retrain schedule {schedule.name!r}: {schedule.cron} ({schedule.timezone}), "
+            f"next run {_when(schedule.next_run)}"
+        )
+        print(f"  forecast retrain {schedule.data}")
+        return ExitStatus.OK
+    missing = [flag for flag in ("--model", "--data", "--output") if not _given(args, flag)]
+    if missing:
+        raise ConfigError(
+            f"{missing[0]} is required (or --retrain PIPELINE for a retrain schedule)"
+        )
     schedule, replaced = add_schedule(
         args.name,
         args.cron,
@@ -162,7 +212,7 @@ def run_list(args) -> int:
     for s in schedules:
         rows.append(
             (
-                s.name,
+                s.name + (" (retrain)" if s.kind == "retrain" else ""),
                 f"{s.cron} ({s.timezone})",
                 _when(s.next_run),
                 (s.last.describe() if s.last else "never run")

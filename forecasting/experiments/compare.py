@@ -31,6 +31,7 @@ from forecasting.experiments import describe
 from forecasting.experiments.auto import Choice, resolve
 from forecasting.experiments.champion import Promotion, data_signature, settle
 from forecasting.experiments.intervals import interval_state
+from forecasting.experiments.warm_start import StartingPoint, cold, plan_starts
 from forecasting.models.baselines import seasonal_period
 from forecasting.models.builder import build_forecaster, untrained_forecast
 from forecasting.models.training import TrainResult, train
@@ -59,6 +60,7 @@ class FamilyResult:
     model_uri: str
     version: str | None = None
     starting_weights: str = ""  # what the untrained network forecasts, when training kept it
+    start: StartingPoint | None = None  # warm from a registered version, or cold
 
 
 @dataclass
@@ -77,6 +79,7 @@ class ComparisonResult:
     left_out_summary: dict[str, float] = field(default_factory=dict)
     promotion: Promotion | None = None  # what happened to the candidate in the registry
     candidate_version: str | None = None
+    retrain: bool = False  # a retrain: each family started as ``families[f].start`` says
 
     @property
     def run_ids(self) -> list[str]:
@@ -127,11 +130,22 @@ def _train_family(
     experiment_id: str,
     fallback: str,
     left_out: list[LeftOut],
+    start: StartingPoint | None = None,
 ) -> tuple[FamilyResult, keras.Model]:
     spec, budget = cfg.model, cfg.training
+    start = start or cold(family, "a comparison trains from scratch")
+    if start.warm:  # fine-tuning has its own, small budget
+        budget = budget.model_copy(update={"max_epochs": budget.warm_epochs})
     impl = spec.impl_tag(family)
     with tracked_run(experiment_id=experiment_id, run_name=family, nested=True) as run:
         mlflow.set_tags({"model_family": family, "gru_impl": impl, "role": "candidate"})
+        mlflow.set_tags(
+            {
+                "warm_start": start.mode,
+                "warm_start.reason": start.reason,
+                "warm_start.version": start.version or "",
+            }
+        )
         mlflow.log_params(flatten("", cfg.model_dump()) | {"model_family": family})
         keras.utils.set_random_seed(
             budget.seed
@@ -147,7 +161,14 @@ def _train_family(
             windowed.calendar_names,
             n_channels=len(windowed.channels),
         )
-        log.info("training %s (%s parameters)", family.upper(), f"{model.count_params():,}")
+        if start.warm:
+            model.set_weights(list(start.weights))
+        log.info(
+            "training %s (%s parameters, %s)",
+            family.upper(),
+            f"{model.count_params():,}",
+            f"warm {start.reason}, at most {budget.max_epochs} epochs" if start.warm else "cold",
+        )
 
         def on_epoch(epoch: int, logs: dict) -> None:
             mlflow.log_metrics(
@@ -174,7 +195,9 @@ def _train_family(
             }
         )
         starting = ""
-        if result.best_epoch == 0:  # no epoch beat the untrained network on validation
+        if result.best_epoch == 0 and start.warm:
+            mlflow.set_tag("warm_start.kept", "the registered weights (no epoch improved on them)")
+        elif result.best_epoch == 0:  # no epoch beat the untrained network on validation
             starting = untrained_forecast(spec, windowed.spec.lookback, period)
             mlflow.set_tags({"starting_weights": "true", "forecasts_as": starting})
         if bt.undefined:
@@ -219,6 +242,7 @@ def _train_family(
         run.info.run_id,
         info.model_uri,
         starting_weights=starting,
+        start=start,
     ), model
 
 
@@ -293,6 +317,7 @@ def register(
             gru_impl=r.gru_impl,
             beats_best_baseline=str(d.beats_baseline).lower() if family == d.winner else "",
             forecasts_as=r.starting_weights,
+            warm_start_from=r.start.version if r.start and r.start.warm else "",
         )
     if d.beats_baseline:
         candidate = result.families[d.winner].backtest
@@ -330,11 +355,27 @@ def register(
     )
 
 
-def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
-    """Run the whole LSTM-then-GRU comparison described by ``cfg``."""
+def run_comparison(
+    cfg: PipelineConfig, retrain: bool = False, tags: dict[str, str] | None = None
+) -> ComparisonResult:
+    """Run the whole LSTM-then-GRU comparison described by ``cfg``.
+
+    ``retrain``: start each family as ``training.warm_start`` says (see
+    :mod:`forecasting.experiments.warm_start`); otherwise both train from scratch. ``tags`` go on
+    the comparison's run (a scheduled retrain names its schedule and slot).
+
+    Raises:
+        InputError: bad data or config, or ``warm_start: latest`` that cannot start warm; nothing
+            is written to the store then.
+    """
     prepared = prepare(cfg)  # bad input stops here, before anything is written to the store
     cfg, data, windowed, period = prepared.cfg, prepared.data, prepared.windowed, prepared.period
     uri = use_store(cfg.mlflow.tracking_uri)
+    starts = (
+        plan_starts(cfg, windowed, period, uri, FAMILIES)  # a refused warm start stops here too
+        if retrain
+        else {f: cold(f, "a comparison trains from scratch") for f in FAMILIES}
+    )
     experiment_id = ensure_experiment(cfg.mlflow.experiment, uri)
     rule = cfg.rule
     with (
@@ -345,6 +386,13 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
         ) as parent,
     ):
         mlflow.set_tags({"pipeline": cfg.name, "role": "comparison", "data.source": data.source})
+        if retrain:
+            mlflow.set_tags(
+                {"retrain": "true"}
+                | {f"warm_start.{f}": starts[f].describe()[:5000] for f in FAMILIES}
+            )
+        if tags:
+            mlflow.set_tags(tags)
         mlflow.log_params(
             flatten("", cfg.model_dump())
             | {
@@ -370,7 +418,15 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
         families: dict[str, FamilyResult] = {}
         for family in FAMILIES:
             families[family], _ = _train_family(
-                family, cfg, data, windowed, period, experiment_id, best_baseline, prepared.left_out
+                family,
+                cfg,
+                data,
+                windowed,
+                period,
+                experiment_id,
+                best_baseline,
+                prepared.left_out,
+                starts[family],
             )
         lstm, gru = families["lstm"].backtest, families["gru"].backtest
         decision = decide(
@@ -397,6 +453,7 @@ def run_comparison(cfg: PipelineConfig) -> ComparisonResult:
             prepared.left_out,
             best_baseline,
             left_summary,
+            retrain=retrain,
         )
         mlflow.set_tags(
             {

@@ -91,7 +91,8 @@ def train(
     ``period`` is the season the ``scaled_mae`` loss measures each window's scale with: each
     window's absolute error is divided by the mean absolute seasonal difference of its own
     lookback (MASE's scale, from inputs only), so calm and volatile series weigh alike. It is
-    MAE with one sample weight per window.
+    MAE with one sample weight per window. A budget of 0 epochs (a warm start's
+    ``training.warm_epochs: 0``) trains nothing and keeps the starting weights.
     """
     if AUTO in (budget.max_epochs, budget.batch_size):
         raise ConfigError(
@@ -120,6 +121,10 @@ def train(
     # it worse on the validation windows should not be kept.
     initial_val_loss = float(model.evaluate(val_data, verbose=0, return_dict=True)["loss"])
     initial_weights = model.get_weights()
+    if budget.max_epochs == 0:  # a warm start without a fine-tuning budget keeps its weights
+        log.info("%s: no epochs to train, starting weights kept", model.name)
+        seconds = time.perf_counter() - started
+        return TrainResult([], [], 0, seconds, False, initial_val_loss)
     history = model.fit(
         train_w.dataset(budget.batch_size, shuffle=True, seed=budget.seed, weights=train_weights),
         validation_data=val_data,

@@ -2,7 +2,8 @@
 
 APScheduler 3's ``BackgroundScheduler`` does the timing, through its public API only: the
 job store (:func:`~forecasting.serving.schedule.store.job_store`), one thread-pool executor
-(runs are queued, never parallel), the job defaults ``coalesce``, ``max_instances=1`` and
+for predictions (runs are queued, never parallel) and one for retrains (each waits for its
+``forecast retrain`` child process there, so a retrain never delays a prediction), the job defaults ``coalesce``, ``max_instances=1`` and
 the misfire grace time, and an event listener that records missed runs in the history (as do the slots coalesced
 away while no scheduler ran: :class:`Coalesced`).
 The process holds the state folder's lock, logs to ``scheduler.log`` as well, and re-reads
@@ -25,7 +26,12 @@ from forecasting.exit_status import ExitStatus
 from forecasting.serving.schedule.history import RunHistory
 from forecasting.serving.schedule.lock import exclusive
 from forecasting.serving.schedule.state import LOG_FILE, state_dir
-from forecasting.serving.schedule.store import JOB_DEFAULTS, job_store, store_editor
+from forecasting.serving.schedule.store import (
+    JOB_DEFAULTS,
+    RETRAIN_EXECUTOR,
+    job_store,
+    store_editor,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +44,10 @@ def _new_scheduler(folder: Path, max_workers: int = 1):
 
     return BackgroundScheduler(
         jobstores={"default": job_store(folder)},
-        executors={"default": ThreadPoolExecutor(max_workers)},
+        executors={
+            "default": ThreadPoolExecutor(max_workers),  # predictions
+            RETRAIN_EXECUTOR: ThreadPoolExecutor(1),  # retrains: one at a time, beside predictions
+        },
         job_defaults=JOB_DEFAULTS,
         timezone=UTC,
     )
@@ -185,7 +194,8 @@ def serve(
 
     Every ``poll_seconds`` the job store is read again, so schedules added, replaced or
     removed by ``forecast schedule`` in another process take effect without a restart.
-    Jobs run in ``max_workers`` threads (one by default: runs are queued, never parallel).
+    Predictions run in ``max_workers`` threads (one by default: runs are queued, never
+    parallel); retrains in a thread of their own, each in a child process.
     On stop, running jobs finish first; a second signal ends the process at once with
     ``ExitStatus.INTERRUPTED``.
 

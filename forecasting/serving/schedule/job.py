@@ -15,7 +15,7 @@ from forecasting.errors import InputError, first_line
 from forecasting.serving.schedule.cron import nominal_run_time, parse_cron, parse_timezone
 from forecasting.serving.schedule.history import Outcome, RunHistory
 from forecasting.serving.schedule.state import state_dir
-from forecasting.serving.schedule.store import get_schedule
+from forecasting.serving.schedule.store import RETRAIN, get_schedule
 from forecasting.serving.schedule.templates import render_output
 
 log = logging.getLogger(__name__)
@@ -83,10 +83,24 @@ def run_job(
     return history.get(row)
 
 
+def _stored_kwargs(name: str, folder: str | Path | None) -> dict:
+    """The keyword arguments schedule ``name`` passes its job function."""
+    from forecasting.serving.schedule.store import store_editor
+
+    with store_editor(state_dir(folder)) as editor:
+        return dict(editor.get_job(name).kwargs)
+
+
 def run_schedule_now(name: str, folder: str | Path | None = None) -> Outcome:
-    """Run schedule ``name`` once, now, in this process (as of now, in its time zone)."""
+    """Run schedule ``name`` once, now, in this process (as of now, in its time zone); a retrain
+    schedule runs its ``forecast retrain`` child as the scheduler would."""
     schedule = get_schedule(name, folder)
     as_of = datetime.now(parse_timezone(schedule.timezone)).replace(microsecond=0)
+    if schedule.kind == RETRAIN:
+        from forecasting.serving.schedule.retrain import run_retrain_job
+
+        job = _stored_kwargs(name, folder)
+        return run_retrain_job(**job, as_of=as_of)
     return run_job(
         name=schedule.name,
         cron=schedule.cron,

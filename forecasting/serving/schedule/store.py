@@ -6,6 +6,11 @@ a name again replaces it), ``coalesce=True``, ``max_instances=1`` and a misfire 
 late). The job function is referenced by its import path (:data:`JOB_FUNCTION`) with plain
 keyword arguments, so jobs survive restarts and upgrades.
 
+A retrain schedule (``forecast schedule add NAME --retrain PIPELINE``) is a job of the same
+store with the same history and missed-slot rules, whose function is :data:`RETRAIN_FUNCTION`
+(``forecast retrain`` in a child process, :mod:`~forecasting.serving.schedule.retrain`) and
+whose executor is :data:`RETRAIN_EXECUTOR`, so it never holds up a prediction.
+
 ``forecast schedule add/list/remove`` edit the store through :func:`store_editor`, a
 scheduler that never runs or reschedules a job, so they are safe beside a running
 ``forecast scheduler`` (which re-reads the store every few seconds).
@@ -33,6 +38,9 @@ log = logging.getLogger(__name__)
 DEFAULT_MISFIRE_GRACE = 300
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": DEFAULT_MISFIRE_GRACE}
 JOB_FUNCTION = "forecasting.serving.schedule:run_job"
+RETRAIN_FUNCTION = "forecasting.serving.schedule:run_retrain_job"
+RETRAIN_EXECUTOR = "retrain"  # the scheduler's executor for retrains, beside the default one
+PREDICT, RETRAIN = "predict", "retrain"  # the kinds of schedule
 # Where the job function lived in earlier versions; jobs stored with it are pointed at JOB_FUNCTION
 # (APScheduler deletes a stored job whose function it cannot import).
 LEGACY_JOB_FUNCTIONS = ("forecasting.serving.scheduler:run_job",)
@@ -53,6 +61,7 @@ class Schedule:
     last: Outcome | None = None
     missed_since: int = 0  # slots missed after ``last``
     options: dict | None = None  # levels, drop_stale, reading: passed to each run
+    kind: str = PREDICT  # or RETRAIN: ``data`` is then the pipeline, ``model`` the model it trains
 
 
 def _upgrade_job_functions(path: Path) -> int:
@@ -123,20 +132,62 @@ def store_editor(folder: Path):
 
 def _schedule_of(job, history: RunHistory) -> Schedule:
     kw = job.kwargs
+    retrain = job.func_ref == RETRAIN_FUNCTION
     return Schedule(
         name=job.id,
         cron=kw["cron"],
         timezone=kw["timezone"],
-        model=kw["model"],
-        data=kw["data"],
-        output=kw["output"],
+        model=kw.get("model", ""),
+        data=kw["pipeline"] if retrain else kw["data"],
+        output=kw.get("output", ""),
         misfire_grace_time=kw["misfire_grace_time"],
         tracking_uri=kw["tracking_uri"],
         next_run=job.next_run_time,
         last=(last := history.last(job.id)),
         missed_since=history.missed_since(last) if last is not None else 0,
         options=kw.get("options"),
+        kind=RETRAIN if retrain else PREDICT,
     )
+
+
+def _checked(name: str, cron: str, timezone: str | None, misfire_grace_time):
+    """The trigger of a schedule, after the checks every kind shares.
+
+    Raises:
+        InputError: a bad name, cron expression, time zone or grace time.
+    """
+    if not NAME_PATTERN.match(name or ""):
+        raise InputError(
+            f"schedule name {name!r}: use letters, digits, '.', '_' or '-' (at most 100)"
+        )
+    trigger = parse_cron(cron, timezone or "UTC")
+    if misfire_grace_time is None or int(misfire_grace_time) <= 0:
+        raise InputError(
+            f"--misfire-grace-time must be a positive number of seconds, received: {misfire_grace_time}"
+        )
+    return trigger
+
+
+def _store(
+    folder: Path, name: str, trigger, kwargs: dict, grace: int, **job
+) -> tuple[Schedule, bool]:
+    """Add (or replace) job ``name`` with the shared job settings; returns it and whether it
+    replaced one."""
+    with store_editor(folder) as scheduler:
+        replaced = scheduler.get_job(name) is not None
+        scheduler.add_job(
+            trigger=trigger,
+            id=name,
+            name=name,
+            kwargs=kwargs,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=int(grace),
+            **job,
+        )
+        schedule = _schedule_of(scheduler.get_job(name), RunHistory(folder))
+    return schedule, replaced
 
 
 def add_schedule(
@@ -165,16 +216,8 @@ def add_schedule(
     from forecasting.tracking.model_ref import resolve_model
     from forecasting.tracking.store import resolve_uri
 
-    if not NAME_PATTERN.match(name or ""):
-        raise InputError(
-            f"schedule name {name!r}: use letters, digits, '.', '_' or '-' (at most 100)"
-        )
+    trigger = _checked(name, cron, timezone, misfire_grace_time)
     timezone = timezone or "UTC"
-    trigger = parse_cron(cron, timezone)
-    if misfire_grace_time is None or int(misfire_grace_time) <= 0:
-        raise InputError(
-            f"--misfire-grace-time must be a positive number of seconds, received: {misfire_grace_time}"
-        )
     check_template(output)
     options: dict = {}
     if levels is not None:
@@ -205,21 +248,9 @@ def add_schedule(
     }
     if options:  # schedules stored without the key still load: run_job defaults it
         kwargs["options"] = options
-    with store_editor(folder) as scheduler:
-        replaced = scheduler.get_job(name) is not None
-        scheduler.add_job(
-            JOB_FUNCTION,
-            trigger=trigger,
-            id=name,
-            name=name,
-            kwargs=kwargs,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=int(misfire_grace_time),
-        )
-        job = scheduler.get_job(name)
-        schedule = _schedule_of(job, RunHistory(folder))
+    schedule, replaced = _store(
+        folder, name, trigger, kwargs, misfire_grace_time, func=JOB_FUNCTION
+    )
     log.debug(
         "%s schedule %r: %s (%s) with %s",
         "replaced" if replaced else "added",
@@ -228,6 +259,57 @@ def add_schedule(
         timezone,
         ref.label,
     )
+    return schedule, replaced
+
+
+def add_retrain_schedule(
+    name: str,
+    cron: str,
+    pipeline: str | Path,
+    timezone: str | None = None,
+    misfire_grace_time: int = DEFAULT_MISFIRE_GRACE,
+    tracking_uri: str | None = None,
+    folder: str | Path | None = None,
+) -> tuple[Schedule, bool]:
+    """Add (or replace) schedule ``name``: at each slot, ``forecast retrain PIPELINE`` (the whole
+    comparison on the current data, warm-started as the pipeline's ``training.warm_start``
+    says) in a child process; returns it and whether it replaced one.
+
+    The pipeline is read now, so a bad file is refused now; each run reads it again. The store
+    is ``tracking_uri``, else the pipeline's ``mlflow.tracking_uri``, else the default one.
+
+    Raises:
+        InputError: a bad name, cron expression, time zone, grace time or pipeline file; nothing
+            is changed then.
+    """
+    from forecasting.config import load_config
+    from forecasting.tracking.store import resolve_uri
+
+    trigger = _checked(name, cron, timezone, misfire_grace_time)
+    pipeline_path = Path(pipeline).expanduser().resolve()
+    cfg = load_config(pipeline_path)
+    tracking_uri = resolve_uri(tracking_uri or cfg.mlflow.tracking_uri)
+    folder = state_dir(folder)
+    kwargs = {
+        "name": name,
+        "cron": cron,
+        "timezone": timezone or "UTC",
+        "pipeline": str(pipeline_path),
+        "misfire_grace_time": int(misfire_grace_time),
+        "tracking_uri": tracking_uri,
+        "state_dir": str(folder),
+        "cwd": str(Path.cwd()),
+    }
+    schedule, replaced = _store(
+        folder,
+        name,
+        trigger,
+        kwargs,
+        misfire_grace_time,
+        func=RETRAIN_FUNCTION,
+        executor=RETRAIN_EXECUTOR,
+    )
+    log.debug("%s retrain schedule %r: %s", "replaced" if replaced else "added", name, cron)
     return schedule, replaced
 
 
