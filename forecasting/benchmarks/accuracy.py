@@ -43,7 +43,7 @@ from forecasting.config import AUTO, PipelineConfig
 from forecasting.data import ID, TARGET, TIME, Columns, SeriesData, load_series
 from forecasting.errors import ConfigError, DataError
 from forecasting.evaluation.backtest import baseline_backtest, model_backtest
-from forecasting.models.builder import ModelSpec, build_forecaster
+from forecasting.models.builder import ModelSpec, build_for_windows
 from forecasting.models.training import TrainBudget, train
 from forecasting.windowing import WindowedData, WindowSpec, make_windows
 
@@ -304,17 +304,7 @@ def evaluate(
 
         model, budget = resolve_auto(model, budget or TrainBudget(), windowed)
         keras.utils.set_random_seed(budget.seed)
-        network = build_forecaster(
-            model.cell,
-            model.spec,
-            spec.lookback,
-            spec.horizon,
-            windowed.n_features,
-            windowed.n_calendar,
-            PERIOD,
-            windowed.calendar_names,
-            n_channels=len(windowed.channels),
-        )
+        network = build_for_windows(model.cell, model.spec, windowed, PERIOD)
         epochs = len(train(network, windowed, budget, period=PERIOD).loss)
         forecasts = model_backtest(model.cell, network, windowed, PERIOD).forecasts
         trained_with = {"model": model.spec.model_dump(), "training": budget.model_dump()}

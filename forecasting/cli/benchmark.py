@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from forecasting.cli.options import add_set_option
 from forecasting.config import ARCHS, GRU_IMPLS, LOSSES, SKIPS, ModelSpec, TrainBudget
 from forecasting.errors import ConfigError
 from forecasting.exit_status import ExitStatus
@@ -282,14 +283,7 @@ def register(subparsers) -> None:
         metavar="F",
         help="share of each series that is new since the previous training (default 0.1)",
     )
-    warm.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a pipeline value, e.g. --set training.warm_epochs=2",
-    )
+    add_set_option(warm, "override a pipeline value, e.g. --set training.warm_epochs=2")
     _output_options(warm)
     warm.set_defaults(func=run_warm_start, needs_tensorflow=True)
 

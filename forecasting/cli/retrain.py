@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from forecasting.cli.options import add_tracking_uri_option, config_default
+from forecasting.cli.options import add_set_option, add_tracking_uri_option, config_default
 from forecasting.config import WARM_STARTS
 from forecasting.exit_status import ExitStatus
 
@@ -35,14 +35,7 @@ def register(subparsers) -> None:
             choices=WARM_STARTS if key == "training.warm_start" else None,
             help=f"{text} (default {config_default(key)})",
         )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value, e.g. --set training.warm_epochs=2",
-    )
+    add_set_option(p, "override a config value, e.g. --set training.warm_epochs=2")
     add_tracking_uri_option(p)
     p.add_argument("--report", default=None, metavar="FILE", help=argparse.SUPPRESS)
     p.add_argument("--schedule", default=None, metavar="NAME", help=argparse.SUPPRESS)

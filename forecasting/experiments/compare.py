@@ -33,7 +33,7 @@ from forecasting.experiments.champion import Promotion, data_signature, settle
 from forecasting.experiments.intervals import interval_state
 from forecasting.experiments.warm_start import StartingPoint, cold, plan_starts
 from forecasting.models.baselines import seasonal_period
-from forecasting.models.builder import build_forecaster, untrained_forecast
+from forecasting.models.builder import build_for_windows, untrained_forecast
 from forecasting.models.training import TrainResult, train
 from forecasting.packaging.log import log_baseline, log_forecaster
 from forecasting.packaging.state import IntervalState
@@ -150,17 +150,7 @@ def _train_family(
         keras.utils.set_random_seed(
             budget.seed
         )  # the same seed for both families: reproducible runs
-        model = build_forecaster(
-            family,
-            spec,
-            windowed.spec.lookback,
-            windowed.spec.horizon,
-            windowed.n_features,
-            windowed.n_calendar,
-            period,
-            windowed.calendar_names,
-            n_channels=len(windowed.channels),
-        )
+        model = build_for_windows(family, spec, windowed, period)
         if start.warm:
             model.set_weights(list(start.weights))
         log.info(

@@ -121,7 +121,7 @@ def _start_from(
     period: int,
 ) -> StartingPoint:
     """Warm from ``version`` if it fits, else cold with the reason (one line)."""
-    from forecasting.models.builder import build_forecaster
+    from forecasting.models.builder import build_for_windows
     from forecasting.packaging.folder import keras_path, load_keras, read_state
     from forecasting.tracking.model_ref import fetch_model, resolve_model
 
@@ -132,17 +132,7 @@ def _start_from(
         problem = layout_problem(state, family, cfg, windowed, period)
         if problem is None:
             registered = load_keras(keras_path(folder, source), source)
-            built = build_forecaster(
-                family,
-                cfg.model,
-                windowed.spec.lookback,
-                windowed.spec.horizon,
-                windowed.n_features,
-                windowed.n_calendar,
-                period,
-                windowed.calendar_names,
-                n_channels=len(windowed.channels),
-            )
+            built = build_for_windows(family, cfg.model, windowed, period)
             problem = weights_problem(registered, built)
     if problem is not None:
         return cold(family, f"version {version} does not fit: {problem}")

@@ -142,6 +142,22 @@ def build_forecaster(
     return _pointwise_forecaster(cell, spec, lookback, horizon, n_features, n_calendar, period)
 
 
+def build_for_windows(cell: str, spec: ModelSpec, windowed, period: int = 1) -> keras.Model:
+    """`build_forecaster` for the windows a network trains on: their lookback, horizon,
+    features, calendar and the columns of a multichannel target."""
+    return build_forecaster(
+        cell,
+        spec,
+        windowed.spec.lookback,
+        windowed.spec.horizon,
+        windowed.n_features,
+        windowed.n_calendar,
+        period,
+        windowed.calendar_names,
+        n_channels=len(windowed.channels),
+    )
+
+
 def _segment_forecaster(
     cell: str,
     spec: ModelSpec,
