@@ -188,6 +188,9 @@ class TrainBudget(_Section):
         batch_size: windows per step; ``auto``: from the number of training windows.
         learning_rate: Adam's step size.
         seed: one seed for both families, so runs repeat exactly.
+        windows_per_series: training windows of each series per epoch at most, drawn anew
+            every epoch (seeded: both families see the same windows); ``None``: every window,
+            every epoch. Validation and backtests always use every window.
         loss: ``scaled_mae`` (each window's absolute error divided by its lookback's mean
             absolute seasonal difference, so every series weighs alike), ``mae``, ``mse`` or
             ``huber``.
@@ -200,6 +203,7 @@ class TrainBudget(_Section):
     learning_rate: float = Field(1e-3, gt=0)
     seed: int = 42
     loss: Literal[LOSSES] = "scaled_mae"
+    windows_per_series: PositiveInt | None = None
 
 
 class Rule(_Section):
