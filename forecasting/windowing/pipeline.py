@@ -37,13 +37,14 @@ def _epoch_sample(first: np.ndarray, count: np.ndarray, per_series: int, seed):
 
     first_t = tf.constant(first, tf.int64)[:, None]
     count_t = tf.constant(count, tf.int64)[:, None]
-    j = tf.range(per_series, dtype=tf.int64)[None, :]
+    j = tf.range(per_series + 1, dtype=tf.int64)[None, :]
+    bounds = j * count_t // per_series  # stratum j of a series: [bounds[j], bounds[j + 1])
+    low, width = bounds[:, :-1], bounds[:, 1:] - bounds[:, :-1]
+    j = j[:, :-1]
     u = tf.random.stateless_uniform(
         (len(first), per_series), seed=tf.stack([seed, 0]), dtype=tf.float64
     )
-    strata = tf.cast(
-        tf.floor((tf.cast(j, tf.float64) + u) * tf.cast(count_t, tf.float64) / per_series), tf.int64
-    )
+    strata = low + tf.cast(tf.floor(u * tf.cast(width, tf.float64)), tf.int64)
     pos = tf.where(count_t > per_series, strata, j)
     keep = tf.broadcast_to(j < count_t, tf.shape(pos))
     picked = tf.boolean_mask(first_t + pos, keep)
@@ -103,6 +104,8 @@ def input_pipeline(
                 _epoch_sample(starts, counts, per_series, s)
             )
         )
+        n = int(np.minimum(counts, per_series).sum())  # the same every epoch
+        ds = ds.apply(tf.data.experimental.assert_cardinality(n))
     else:
         ds = tf.data.Dataset.range(n)
         if shuffle:
