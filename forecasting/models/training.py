@@ -124,6 +124,18 @@ def train(
         train_weights = loss_weights(train_scales, floor)
         val_weights = loss_weights(split_scales(val_w, period), floor)
     val_data = val_w.dataset(budget.batch_size, weights=val_weights)
+    if budget.windows_per_series is not None:
+        per_epoch = int(np.minimum(np.bincount(train_w.series), budget.windows_per_series).sum())
+        log.info(
+            "%s: %d of %d training windows per epoch (at most %d of each of %d series, "
+            "drawn anew every epoch); validation on all %d",
+            model.name,
+            per_epoch,
+            len(train_w),
+            budget.windows_per_series,
+            len(np.unique(train_w.series)),
+            len(val_w),
+        )
     # The starting point is a candidate too: with a skip connection and a zero-initialised head
     # the untrained network *is* the naive forecast it corrects, and training that only makes
     # it worse on the validation windows should not be kept.
