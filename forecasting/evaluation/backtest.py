@@ -25,6 +25,7 @@ from forecasting.evaluation.metrics import (
 )
 from forecasting.models.baselines import naive, seasonal_naive
 from forecasting.windowing import WindowedData
+from forecasting.windowing.dataset import rows_by_series
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +116,8 @@ def baseline_forecasts(kind: str, data: WindowedData, windows, period: int) -> n
     H = data.spec.horizon
     out = np.empty((len(windows), H), dtype=np.float64)
     short = 0
-    for i, s in enumerate(data.series):
-        rows = np.flatnonzero(windows.series == i)
-        if not len(rows):
-            continue
-        y = s.values[:, 0]
+    for i, rows in rows_by_series(windows.series):
+        y = data.series[i].values[:, 0]
         origins = windows.origin[rows]
         out[rows] = (
             naive(y, origins, H) if kind == "naive" else seasonal_naive(y, origins, H, period)

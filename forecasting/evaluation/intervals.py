@@ -29,7 +29,7 @@ from forecasting.models.conformal import (
 )
 from forecasting.models.training import split_scales
 from forecasting.windowing import WindowedData
-from forecasting.windowing.dataset import Windows
+from forecasting.windowing.dataset import Windows, rows_by_series
 
 
 def coverage(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
@@ -105,11 +105,9 @@ def interval_backtest(
         lo, hi = bounds(test_forecasts, scales, quantiles, level)
         result.bands[level] = (lo, hi)
         widths, scores_ = [], []
-        for i in range(len(data.series)):
-            rows = test.series == i
-            if rows.any():
-                widths.append(mean_width(lo[rows], hi[rows]))
-                scores_.append(msis(y[rows], lo[rows], hi[rows], level, mase_scales[i]))
+        for i, rows in rows_by_series(test.series):
+            widths.append(mean_width(lo[rows], hi[rows]))
+            scores_.append(msis(y[rows], lo[rows], hi[rows], level, mase_scales[i]))
         result.summary |= {
             f"coverage_{level}": coverage(y, lo, hi),
             f"width_{level}": float(np.mean(widths)),

@@ -142,6 +142,16 @@ class Windows:
         )
 
 
+def rows_by_series(series: np.ndarray):
+    """``(i, rows)`` for every series ``i`` that has windows, ``rows`` its windows' indices in
+    increasing order: one sort, not one scan of every window per series."""
+    series = np.asarray(series)
+    order = np.argsort(series, kind="stable")
+    for rows in np.split(order, np.flatnonzero(np.diff(series[order])) + 1):
+        if len(rows):
+            yield int(series[rows[0]]), rows
+
+
 @dataclass
 class SeriesArrays:
     """Everything about one series that windows are cut from."""
@@ -181,39 +191,33 @@ class WindowedData:
     def inverse(self, y_scaled: np.ndarray, series: np.ndarray) -> np.ndarray:
         """[N, H] scaled forecasts -> original scale, each row with its own series' scaler."""
         out = np.empty_like(y_scaled, dtype=np.float64)
-        for i, s in enumerate(self.series):
-            rows = series == i
-            out[rows] = inverse_target(s.scaler, y_scaled[rows])
+        for i, rows in rows_by_series(series):
+            out[rows] = inverse_target(self.series[i].scaler, y_scaled[rows])
         return out
 
     def actuals(self, windows: Windows) -> np.ndarray:
         """[N, H] targets of ``windows`` on the original scale (read from the data, not unscaled)."""
         out = np.empty((len(windows), self.spec.horizon), dtype=np.float64)
-        for i, s in enumerate(self.series):
-            rows = np.flatnonzero(windows.series == i)
-            if len(rows):
-                out[rows] = gather(s.values[:, 0], windows.origin[rows], 0, self.spec.horizon)
+        for i, rows in rows_by_series(windows.series):
+            values = self.series[i].values[:, 0]
+            out[rows] = gather(values, windows.origin[rows], 0, self.spec.horizon)
         return out
 
     def history(self, windows: Windows) -> np.ndarray:
         """[N, L] observed targets before each window on the original scale."""
         L = self.spec.lookback
         out = np.empty((len(windows), L), dtype=np.float64)
-        for i, s in enumerate(self.series):
-            rows = np.flatnonzero(windows.series == i)
-            if len(rows):
-                out[rows] = gather(s.values[:, 0], windows.origin[rows], L, 0)
+        for i, rows in rows_by_series(windows.series):
+            out[rows] = gather(self.series[i].values[:, 0], windows.origin[rows], L, 0)
         return out
 
     def target_times(self, windows: Windows) -> np.ndarray:
         """[N, H] timestamps of each window's targets."""
         H = self.spec.horizon
         out = np.empty((len(windows), H), dtype=object)
-        for i, s in enumerate(self.series):
-            rows = np.flatnonzero(windows.series == i)
-            if len(rows):
-                idx = windows.origin[rows, None] + np.arange(1, H + 1)
-                out[rows] = np.asarray(s.times, dtype=object)[idx]
+        for i, rows in rows_by_series(windows.series):
+            idx = windows.origin[rows, None] + np.arange(1, H + 1)
+            out[rows] = np.asarray(self.series[i].times, dtype=object)[idx]
         return out
 
 
