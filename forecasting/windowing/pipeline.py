@@ -70,8 +70,8 @@ def input_pipeline(
         rows: [N] each window's origin row in ``panel`` (windows of a series contiguous, in
             order, when ``per_series`` is given).
         shuffle: shuffle the windows (seeded by ``seed``), anew every epoch.
-        series, per_series: sample at most ``per_series`` windows of each series every epoch
-            (training only; ``series`` [N] is each window's series).
+        series, per_series: sample at most ``per_series`` windows of each series every epoch,
+            always in a shuffled order (training only; ``series`` [N] is each window's series).
     """
     import tensorflow as tf
 
