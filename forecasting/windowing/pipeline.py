@@ -16,16 +16,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecasting.windowing.panel import Panel
+from forecasting.windowing.panel import Panel, is_aligned
 
 
 def _panel_tensor(panel: Panel):
-    """The panel's features as one tensor, made once per panel (train and validation share it)."""
+    """The panel's features as one tensor, made once per panel (train and validation share it).
+
+    An aligned panel (as `Panel.of` makes them) is shared with TensorFlow through DLPack, not
+    copied: the features exist once, whoever reads them."""
     import tensorflow as tf
 
     cached = getattr(panel, "_tensor", None)
     if cached is None:
-        cached = tf.convert_to_tensor(panel.features)
+        features = panel.features
+        if is_aligned(features) and features.size:
+            cached = tf.experimental.dlpack.from_dlpack(features.__dlpack__())
+        else:
+            cached = tf.convert_to_tensor(features)
         panel._tensor = cached
     return cached
 

@@ -92,3 +92,16 @@ def test_the_training_input_keeps_the_panel_and_an_index(synthetic_panel):
         kept = wd.panel.features.nbytes + train.rows.nbytes + len(train) * 4
         assert kept == series * 1000 * wd.n_features * 4 + len(train) * 12
         assert kept < materialised(wd) / 10
+
+
+def test_the_input_pipeline_reads_the_panel_itself_not_a_copy(synthetic_panel):
+    """The panel is handed to TensorFlow without copying (DLPack on an aligned buffer): a value
+    changed in the panel after the pipeline was built is what the pipeline's batch holds."""
+    wd = windowed(synthetic_panel, 2, 300, lookback=24)
+    val = wd.splits["val"]
+    ds = val.dataset(batch_size=8)
+    assert wd.panel.features.ctypes.data % 64 == 0
+    row = int(val.rows[0])
+    wd.panel.features[row + 1, 0] = 12345.0  # the first window's first target
+    _, target = next(iter(ds))
+    assert float(target[0, 0]) == 12345.0
