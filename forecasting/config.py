@@ -193,6 +193,9 @@ class TrainBudget(_Section):
         batch_size: windows per step; ``auto``: from the number of training windows.
         learning_rate: Adam's step size.
         seed: one seed for both families, so runs repeat exactly.
+        windows_per_series: training windows of each series per epoch at most, drawn anew
+            every epoch (seeded: both families see the same windows); ``None``: every window,
+            every epoch. Validation and backtests always use every window.
         loss: ``scaled_mae`` (each window's absolute error divided by its lookback's mean
             absolute seasonal difference, so every series weighs alike), ``mae``, ``mse`` or
             ``huber``.
@@ -214,6 +217,7 @@ class TrainBudget(_Section):
     loss: Literal[LOSSES] = "scaled_mae"
     warm_start: Literal[WARM_STARTS] = "auto"
     warm_epochs: int = Field(3, ge=0)
+    windows_per_series: PositiveInt | None = None
 
 
 class Rule(_Section):

@@ -97,7 +97,7 @@ def _output_options(p: argparse.ArgumentParser) -> None:
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "benchmark",
-        help="speed, model, windowing and accuracy benchmarks (forecast benchmark PART)",
+        help="speed, model, windowing, scale and accuracy benchmarks (forecast benchmark PART)",
         description=(
             "Benchmarks of this product on this machine. Each part prints a Markdown table and "
             "logs it with a JSON file to the MLflow experiment 'benchmarks'; files are kept "
@@ -189,6 +189,40 @@ def register(subparsers) -> None:
     _output_options(windowing)
     # No TensorFlow in this process before the measuring processes start (peak RSS).
     windowing.set_defaults(func=run_windowing)
+
+    scale = parts.add_parser(
+        "scale",
+        help="seconds and peak RSS of load, windows, one epoch, backtest, predict on large panels",
+        description=(
+            "Runs the product's steps (load, windows, one training epoch, backtest, predict) on "
+            "synthetic hourly panels, each size in a fresh process: seconds and peak RSS of "
+            "each step, and the bytes the windows hold."
+        ),
+    )
+    scale.add_argument(
+        "--series",
+        type=int,
+        nargs="+",
+        default=[1_000, 10_000],
+        metavar="N",
+        help="panel sizes (default 1000 10000)",
+    )
+    scale.add_argument("--length", type=int, default=2_000, help="points per series (default 2000)")
+    scale.add_argument("--lookback", type=int, default=168, help="default 168")
+    scale.add_argument("--horizon", type=int, default=24, help="default 24")
+    scale.add_argument("--units", type=int, default=32, help="GRU width (default 32)")
+    scale.add_argument(
+        "--batch-size", type=int, default=256, help="windows per training step (default 256)"
+    )
+    scale.add_argument(
+        "--windows-per-series",
+        type=int,
+        default=None,
+        help="training windows of each series per epoch (default: every window)",
+    )
+    _output_options(scale)
+    # No TensorFlow in this process before the measuring processes start (peak RSS).
+    scale.set_defaults(func=run_scale)
 
     accuracy = parts.add_parser(
         "accuracy",
@@ -342,6 +376,21 @@ def run_windowing(args) -> int:
         repeat=args.repeat,
     )
     return _publish(benchmark_windowing(settings), args)
+
+
+def run_scale(args) -> int:
+    from forecasting.benchmarks.scale import ScaleSettings, benchmark_scale
+
+    settings = ScaleSettings(
+        series=tuple(args.series),
+        length=args.length,
+        lookback=args.lookback,
+        horizon=args.horizon,
+        units=args.units,
+        batch_size=args.batch_size,
+        windows_per_series=args.windows_per_series,
+    )
+    return _publish(benchmark_scale(settings), args)
 
 
 def accuracy_sections(args) -> tuple[ModelSpec, TrainBudget]:

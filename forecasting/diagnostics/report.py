@@ -92,7 +92,8 @@ def _probe_windows(data, lookback: int, horizon: int, limit: int, seed: int):
     if len(train) == 0:
         return None
     rows = np.random.default_rng(seed).permutation(len(train))[:limit]
-    return train.past[rows], train.target[rows]
+    probe = train.take(rows)  # gathers only these windows
+    return probe.past, probe.target
 
 
 def _series_index(ids: list[str], series: str | None, source: str) -> int:

@@ -25,6 +25,7 @@ from forecasting.evaluation.metrics import (
 )
 from forecasting.models.baselines import naive, seasonal_naive
 from forecasting.windowing import WindowedData
+from forecasting.windowing.dataset import rows_by_series
 
 log = logging.getLogger(__name__)
 
@@ -91,18 +92,21 @@ def model_backtest(
     ``coverage_<p>``, ``width_<p>`` and ``msis_<p>`` join the summary.
     """
     test = data.splits["test"]
-    model.predict({k: v[:batch_size] for k, v in test.inputs.items()}, verbose=0)  # warm-up
+    log.info("%s backtest: %d windows of %d series", name, len(test), len(np.unique(test.series)))
+    # Each batch's windows are gathered inside the input pipeline: the whole backtest's
+    # lookbacks are never held at once.
+    model.predict(test.dataset(batch_size).take(1), verbose=0)  # warm-up
     seconds = []
     for _ in range(3):  # best of three: one call on a shared 2-core machine is noisy
         started = time.perf_counter()
-        scaled = model.predict(test.inputs, batch_size=batch_size, verbose=0)
+        scaled = model.predict(test.dataset(batch_size), verbose=0)
         seconds.append(time.perf_counter() - started)
     ms = 1000.0 * min(seconds) / max(len(test), 1)
     result = evaluate(name, data, data.inverse(scaled, test.series), period)
     result.inference_ms_per_window = ms
     if levels is not None:
         val = data.splits["val"]
-        val_scaled = model.predict(val.inputs, batch_size=batch_size, verbose=0)
+        val_scaled = model.predict(val.dataset(batch_size), verbose=0)
         _with_intervals(result, data, data.inverse(val_scaled, val.series), period, levels)
     return result
 
@@ -110,13 +114,10 @@ def model_backtest(
 def baseline_forecasts(kind: str, data: WindowedData, windows, period: int) -> np.ndarray:
     """[N, H] ``naive`` or ``seasonal_naive`` forecasts of ``windows`` on the original scale."""
     H = data.spec.horizon
-    out = np.empty(windows.target.shape, dtype=np.float64)
+    out = np.empty((len(windows), H), dtype=np.float64)
     short = 0
-    for i, s in enumerate(data.series):
-        rows = np.flatnonzero(windows.series == i)
-        if not len(rows):
-            continue
-        y = s.values[:, 0]
+    for i, rows in rows_by_series(windows.series):
+        y = data.series[i].values[:, 0]
         origins = windows.origin[rows]
         out[rows] = (
             naive(y, origins, H) if kind == "naive" else seasonal_naive(y, origins, H, period)
@@ -139,6 +140,8 @@ def baseline_backtest(
 ) -> Backtest:
     """``naive`` or ``seasonal_naive`` forecasts on exactly the test windows; with ``levels``,
     intervals built the same way as a model's (calibrated on its validation forecasts)."""
+    test = data.splits["test"]
+    log.info("%s backtest: %d windows of %d series", kind, len(test), len(np.unique(test.series)))
     result = evaluate(
         kind, data, baseline_forecasts(kind, data, data.splits["test"], period), period
     )

@@ -23,12 +23,13 @@ import numpy as np
 from forecasting.models.conformal import (
     bounds,
     conformal_quantiles,
+    floor_of,
     lookback_scales,
     nonconformity,
-    scale_floor,
 )
+from forecasting.models.training import split_scales
 from forecasting.windowing import WindowedData
-from forecasting.windowing.dataset import Windows
+from forecasting.windowing.dataset import Windows, rows_by_series
 
 
 def coverage(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
@@ -61,7 +62,8 @@ def window_scales_original(data: WindowedData, windows: Windows, floor: float, p
     ``floor`` is on the scaled data (as the windows' inputs are): a ratio of errors to scales is
     the same in either unit, so calibration and prediction can use whichever they hold."""
     stds = np.array([s.scaler.scale_[0] for s in data.series])
-    return lookback_scales(windows.past, period, floor) * stds[windows.series]
+    parts = [lookback_scales(part.past_target, period, floor) for part in windows.chunks()]
+    return np.concatenate(parts) * stds[windows.series]
 
 
 @dataclass
@@ -91,7 +93,7 @@ def interval_backtest(
         mase_scales: [S] the in-sample MASE scale of each series (MSIS divides by it).
     """
     val, test = data.splits["val"], data.splits["test"]
-    floor = scale_floor(data.splits["train"].past, period)
+    floor = floor_of(split_scales(data.splits["train"], period))
     scores = nonconformity(
         data.actuals(val), val_forecasts, window_scales_original(data, val, floor, period)
     )
@@ -103,11 +105,9 @@ def interval_backtest(
         lo, hi = bounds(test_forecasts, scales, quantiles, level)
         result.bands[level] = (lo, hi)
         widths, scores_ = [], []
-        for i in range(len(data.series)):
-            rows = test.series == i
-            if rows.any():
-                widths.append(mean_width(lo[rows], hi[rows]))
-                scores_.append(msis(y[rows], lo[rows], hi[rows], level, mase_scales[i]))
+        for i, rows in rows_by_series(test.series):
+            widths.append(mean_width(lo[rows], hi[rows]))
+            scores_.append(msis(y[rows], lo[rows], hi[rows], level, mase_scales[i]))
         result.summary |= {
             f"coverage_{level}": coverage(y, lo, hi),
             f"width_{level}": float(np.mean(widths)),

@@ -12,6 +12,8 @@ panels of real series (see the README's accuracy section):
 - **units**: 64, 128 or 256 as the panel has fewer than 5,000, fewer than 50,000 or more
   training windows;
 - **stride**: 1, or the step that keeps one epoch under a fixed amount of recurrent work;
+  1 when ``training.windows_per_series`` already bounds the epoch (at most that many windows
+  of each series, drawn anew every epoch; batch size and epochs are then chosen from it);
 - **batch size** and **epochs**: 256 windows and at most 20 epochs (early stopping usually
   ends sooner) on large panels; smaller batches and up to 50 epochs on small ones, within a
   fixed training budget per family.
@@ -92,14 +94,19 @@ def _round_to_season(lookback: int, period: int) -> int:
 
 def train_windows(lengths: np.ndarray, spec: WindowSpec) -> int:
     """Training windows of a panel at stride 1 (series too short for ``spec`` count none)."""
-    total = 0
-    for n in lengths:
+    return int(train_counts(lengths, spec).sum())
+
+
+def train_counts(lengths: np.ndarray, spec: WindowSpec) -> np.ndarray:
+    """[S] training windows of each series at stride 1 (0 for a series too short for ``spec``)."""
+    counts = np.zeros(len(lengths), dtype=np.int64)
+    for i, n in enumerate(lengths):
         try:
             split = split_series(int(n), spec, uid="")
         except ConfigError:
             continue
-        total += split.train_end - spec.lookback - spec.horizon + 1
-    return total
+        counts[i] = split.train_end - spec.lookback - spec.horizon + 1
+    return counts
 
 
 def resolve(
@@ -145,7 +152,9 @@ def resolve(
         ):  # a pointwise network does not read segments: resolved, not reported
             choices.append(Choice("model.segment", segment, why))
         m = m.model_copy(update={"segment": segment})
-    n_windows = train_windows(lengths, w.model_copy(update={"stride": 1}))
+    counts = train_counts(lengths, w.model_copy(update={"stride": 1}))
+    n_windows = int(counts.sum())
+    sampled = t.windows_per_series
     if m.units == AUTO:
         units = 64 if n_windows < 5_000 else 128 if n_windows < 50_000 else 256
         choices.append(Choice("model.units", units, f"{n_windows:,} training windows"))
@@ -153,15 +162,21 @@ def resolve(
     steps = (L // m.segment + math.ceil(H / m.segment)) if m.arch == "segment" else L
     work = steps * m.units**2  # recurrent work of one window
     if w.stride == AUTO:
-        stride = max(1, math.ceil(n_windows * work / EPOCH_WORK))
-        why = (
-            "every window"
-            if stride == 1
-            else f"{n_windows:,} windows thinned to about {n_windows // stride:,} per epoch"
-        )
+        if sampled is not None:  # the epoch is bounded by sampling: every window a candidate
+            stride, why = 1, f"every window; at most {sampled} of each series per epoch"
+        else:
+            stride = max(1, math.ceil(n_windows * work / EPOCH_WORK))
+            why = (
+                "every window"
+                if stride == 1
+                else f"{n_windows:,} windows thinned to about {n_windows // stride:,} per epoch"
+            )
         choices.append(Choice("windowing.stride", stride, why))
         w = w.model_copy(update={"stride": stride})
-    per_epoch = max(1, n_windows // w.stride)
+    if sampled is not None:
+        per_epoch = max(1, int(np.minimum(counts // w.stride, sampled).sum()))
+    else:
+        per_epoch = max(1, n_windows // w.stride)
     if t.batch_size == AUTO:
         # Large epochs run in batches of 256 (what a CPU computes most efficiently); small ones
         # in smaller batches, so that an epoch still takes about a hundred steps.

@@ -33,7 +33,11 @@ DEFAULT_FLOOR_SHARE = 0.1  # a flat lookback's scale is raised to this share of 
 
 def scale_floor(past: np.ndarray, period: int, share: float = DEFAULT_FLOOR_SHARE) -> float:
     """A floor for the window scales: ``share`` of the median scale of ``past`` (positive)."""
-    scales = window_scales(past, period)
+    return floor_of(window_scales(past, period), share)
+
+
+def floor_of(scales: np.ndarray, share: float = DEFAULT_FLOOR_SHARE) -> float:
+    """``scale_floor`` from the window scales already measured (e.g. a split's, piecewise)."""
     scales = scales[np.isfinite(scales)]
     median = float(np.median(scales)) if len(scales) else 0.0
     return max(share * median, 1e-6)

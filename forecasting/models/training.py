@@ -69,9 +69,17 @@ def window_scales(past: np.ndarray, period: int) -> np.ndarray:
     return np.mean(np.abs(y[:, m:] - y[:, :-m]), axis=1)
 
 
-def loss_weights(past: np.ndarray, period: int, floor: float) -> np.ndarray:
-    """Sample weights that turn MAE into scaled MAE; a flat lookback's scale is raised to ``floor``."""
-    return (1.0 / np.maximum(window_scales(past, period), floor)).astype(np.float32)
+def loss_weights(scales: np.ndarray, floor: float) -> np.ndarray:
+    """Sample weights that turn MAE into scaled MAE from each window's scale (``window_scales``);
+    a flat lookback's scale is raised to ``floor``."""
+    return (1.0 / np.maximum(scales, floor)).astype(np.float32)
+
+
+def split_scales(windows, period: int) -> np.ndarray:
+    """[N] ``window_scales`` of every window of a split, gathered a part at a time (the whole
+    split's lookbacks are never held at once)."""
+    parts = [window_scales(part.past_target, period) for part in windows.chunks()]
+    return np.concatenate(parts) if parts else np.empty(0)
 
 
 def _keras_loss(name: str):
@@ -112,10 +120,23 @@ def train(
     if budget.loss == "scaled_mae":
         # One floor for both splits (a tenth of the median training scale), so flat windows do
         # not dominate and the validation loss measures what the training loss measures.
-        floor = max(0.1 * float(np.median(window_scales(train_w.past, period))), 1e-6)
-        train_weights = loss_weights(train_w.past, period, floor)
-        val_weights = loss_weights(val_w.past, period, floor)
+        train_scales = split_scales(train_w, period)
+        floor = max(0.1 * float(np.median(train_scales)), 1e-6)
+        train_weights = loss_weights(train_scales, floor)
+        val_weights = loss_weights(split_scales(val_w, period), floor)
     val_data = val_w.dataset(budget.batch_size, weights=val_weights)
+    if budget.windows_per_series is not None:
+        per_epoch = int(np.minimum(np.bincount(train_w.series), budget.windows_per_series).sum())
+        log.info(
+            "%s: %d of %d training windows per epoch (at most %d of each of %d series, "
+            "drawn anew every epoch); validation on all %d",
+            model.name,
+            per_epoch,
+            len(train_w),
+            budget.windows_per_series,
+            len(np.unique(train_w.series)),
+            len(val_w),
+        )
     # The starting point is a candidate too: with a skip connection and a zero-initialised head
     # the untrained network *is* the naive forecast it corrects, and training that only makes
     # it worse on the validation windows should not be kept.
@@ -126,7 +147,13 @@ def train(
         seconds = time.perf_counter() - started
         return TrainResult([], [], 0, seconds, False, initial_val_loss)
     history = model.fit(
-        train_w.dataset(budget.batch_size, shuffle=True, seed=budget.seed, weights=train_weights),
+        train_w.dataset(
+            budget.batch_size,
+            shuffle=True,
+            seed=budget.seed,
+            weights=train_weights,
+            per_series=budget.windows_per_series,
+        ),
         validation_data=val_data,
         epochs=budget.max_epochs,
         callbacks=[stop, _EpochCallback(on_epoch)],

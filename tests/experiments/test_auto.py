@@ -190,6 +190,23 @@ def test_stride_stays_1_while_an_epoch_is_within_the_work_bound():
     assert {c.key: c.why for c in choices}["windowing.stride"] == "every window"
 
 
+def test_windows_per_series_bounds_the_epoch_instead_of_the_stride():
+    """The panel of the test below (400 x 629 windows) with at most 32 windows of each series
+    per epoch: every window stays a candidate (stride 1) and the batch size and epochs are
+    chosen for 400 * 32 = 12,800 windows per epoch, not 251,600."""
+    cfg, choices = resolve(
+        config(windowing={"lookback": 48}, training={"windows_per_series": 32}),
+        pd.Series([1000] * 400),
+        HOUR,
+        24,
+    )
+    why = {c.key: c.why for c in choices}
+    assert cfg.windowing.stride == 1
+    assert why["windowing.stride"] == "every window; at most 32 of each series per epoch"
+    assert why["training.batch_size"] == "about 12,800 windows per epoch"
+    assert cfg.training.max_epochs == min(50, max(5, int(2e11 // (12_800 * 3 * 256**2))))
+
+
 def test_stride_thins_an_epoch_that_would_exceed_the_work_bound():
     """400 series of 1000 points, lookback 48, segment 24, horizon 24: 251,600 windows of
     2 + 1 segment steps at 256 units, 3 * 256**2 = 196,608 each: 4.95e10 > 2e10, stride 3."""

@@ -105,6 +105,7 @@ def _weights(client, version: str, folder: Path) -> list[np.ndarray]:
     import mlflow
 
     import forecasting.layers  # noqa: F401  registers the product's layers for loading
+    import forecasting.models.builder  # noqa: F401  and every layer the forecaster is built of
     import forecasting.models.skip  # noqa: F401
 
     local = Path(

@@ -234,3 +234,14 @@ def test_times_of_targets_follow_the_origin(panel):
     for r in range(len(w)):
         series_times = pd.DatetimeIndex(wd.series[w.series[r]].times)
         assert list(times[r]) == list(series_times[w.origin[r] + 1 : w.origin[r] + 7])
+
+
+def test_rows_by_series_groups_every_window_once_in_order():
+    from forecasting.windowing.dataset import rows_by_series
+
+    series = np.array([2, 0, 2, 2, 5, 0])
+    groups = list(rows_by_series(series))
+    assert [i for i, _ in groups] == [0, 2, 5]  # series without windows are skipped
+    for i, rows in groups:
+        np.testing.assert_array_equal(rows, np.flatnonzero(series == i))
+    assert list(rows_by_series(np.empty(0, dtype=np.int32))) == []
