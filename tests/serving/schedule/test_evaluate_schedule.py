@@ -18,7 +18,7 @@ import pytest
 
 from forecasting.cli import main
 from forecasting.exit_status import ExitStatus
-from forecasting.serving.schedule import list_schedules, run_evaluate_job
+from forecasting.serving.schedule import RunHistory, list_schedules, run_evaluate_job
 from forecasting.serving.schedule.store import (
     EVALUATE,
     EVALUATE_FUNCTION,
@@ -151,6 +151,10 @@ def test_a_drift_alarm_is_its_own_status_with_the_alarm_line(
     assert f"drift: drift alarm: {served_model.name} v" in capsys.readouterr().out
     (row,) = _history(state, capsys).splitlines()[1:]
     assert " drift " in row and row.endswith(outcome.output)
+    # `schedule run` exits as `forecast evaluate` does on an alarm, not as a failed job.
+    assert main(["schedule", "run", "judge", "--state-dir", str(state)]) == ExitStatus.DRIFT_ALARM
+    assert "judge': " in capsys.readouterr().out
+    assert [r.status for r in RunHistory(state).runs("judge")] == ["drift", "drift"]
 
 
 def test_forecasts_without_lineage_are_a_failed_run_with_one_line(
