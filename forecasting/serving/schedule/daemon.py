@@ -195,7 +195,7 @@ def serve(
     Every ``poll_seconds`` the job store is read again, so schedules added, replaced or
     removed by ``forecast schedule`` in another process take effect without a restart.
     Predictions run in ``max_workers`` threads (one by default: runs are queued, never
-    parallel); retrains in a thread of their own, each in a child process.
+    parallel); retrains and evaluations in a thread of their own, each in a child process.
     On stop, running jobs finish first; a second signal ends the process at once with
     ``ExitStatus.INTERRUPTED``.
 

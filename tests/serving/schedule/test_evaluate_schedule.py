@@ -10,6 +10,8 @@ APScheduler SQLite job store; the job function is called with an explicit slot, 
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import pytest
 
 from forecasting.cli import main
 from forecasting.exit_status import ExitStatus
-from forecasting.serving.schedule import RunHistory, list_schedules, run_evaluate_job
+from forecasting.serving.schedule import RunHistory, list_schedules, run_evaluate_job, serve
 from forecasting.serving.schedule.store import (
     EVALUATE,
     EVALUATE_FUNCTION,
@@ -209,3 +211,39 @@ def test_schedule_add_refuses_a_mixed_or_incomplete_evaluate_schedule_in_one_lin
     assert status == ExitStatus.BAD_INPUT
     assert message in err and len(err.strip().splitlines()) == 1, err
     assert list_schedules(state) == []
+
+
+def test_the_scheduler_process_runs_a_due_evaluation_in_its_background_executor(
+    served_model, forecasts, tmp_path
+):
+    """``forecast scheduler`` (``serve``, in a thread here) picks up an evaluate schedule made
+    due and records its run; the history row's slot is the fire time."""
+    folder, as_ofs = forecasts
+    uri = _copy_store(served_model.tracking_uri, tmp_path / "store")
+    state = tmp_path / "state"
+    actuals = _actuals(served_model, as_ofs, tmp_path / "actuals.csv")
+    flags = ["--forecasts", str(folder / "forecast-*.csv"), "--actuals", str(actuals)]
+    assert _add(state, uri, *flags) == ExitStatus.OK
+    due = datetime.now(UTC).replace(microsecond=0)
+    with store_editor(state) as editor:
+        editor.modify_job("judge", next_run_time=due)
+    stop = threading.Event()
+    daemon = threading.Thread(
+        target=serve, args=(state,), kwargs={"poll_seconds": 0.2, "stop": stop}
+    )
+    daemon.start()
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:  # polls the history: no fixed wait
+            runs = RunHistory(state).runs("judge")
+            if runs and runs[-1].status != "running":
+                break
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        daemon.join(timeout=120)
+    assert not daemon.is_alive()
+    (run,) = RunHistory(state).runs("judge")
+    assert run.status == "ok", run.error
+    assert run.output.startswith("no drift: ")
+    assert datetime.fromisoformat(run.scheduled_for) == due
