@@ -2,8 +2,9 @@
 
 APScheduler 3's ``BackgroundScheduler`` does the timing, through its public API only: the
 job store (:func:`~forecasting.serving.schedule.store.job_store`), one thread-pool executor
-for predictions (runs are queued, never parallel) and one for retrains (each waits for its
-``forecast retrain`` child process there, so a retrain never delays a prediction), the job defaults ``coalesce``, ``max_instances=1`` and
+for predictions (runs are queued, never parallel) and one for retrains and evaluations (each
+waits for its ``forecast retrain``/``forecast evaluate`` child process there, so neither ever
+delays a prediction), the job defaults ``coalesce``, ``max_instances=1`` and
 the misfire grace time, and an event listener that records missed runs in the history (as do the slots coalesced
 away while no scheduler ran: :class:`Coalesced`).
 The process holds the state folder's lock, logs to ``scheduler.log`` as well, and re-reads
@@ -46,7 +47,7 @@ def _new_scheduler(folder: Path, max_workers: int = 1):
         jobstores={"default": job_store(folder)},
         executors={
             "default": ThreadPoolExecutor(max_workers),  # predictions
-            RETRAIN_EXECUTOR: ThreadPoolExecutor(1),  # retrains: one at a time, beside predictions
+            RETRAIN_EXECUTOR: ThreadPoolExecutor(1),  # retrains, evaluations: one at a time
         },
         job_defaults=JOB_DEFAULTS,
         timezone=UTC,
