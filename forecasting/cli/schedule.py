@@ -1,18 +1,21 @@
 """`forecast schedule add|list|history|remove|run` and `forecast scheduler`: scheduled batch
-predictions and retrains."""
+predictions, retrains and evaluations."""
 
 from __future__ import annotations
 
 import argparse
 
+from forecasting.cli.evaluate import FLAGS as EVALUATE_THRESHOLDS
 from forecasting.cli.options import (
     add_reading_options,
+    add_set_option,
     add_tracking_uri_option,
     reading_settings,
 )
 from forecasting.exit_status import ExitStatus
 
 EXAMPLE_TEMPLATE = "forecasts/{as_of:%Y%m%d%H}.parquet"
+EVALUATE_FLAGS = EVALUATE_THRESHOLDS
 
 
 def _state_parent() -> argparse.ArgumentParser:
@@ -31,7 +34,9 @@ def register(subparsers) -> None:
 
     state = _state_parent()
     p = subparsers.add_parser(
-        "schedule", help="add, list, remove or run scheduled batch predictions; their run history"
+        "schedule",
+        help="add, list, remove or run scheduled batch predictions, retrains and evaluations; "
+        "their run history",
     )
     sub = p.add_subparsers(dest="schedule_command", metavar="ACTION", parser_class=type(p))
     sub.required = True
@@ -49,7 +54,8 @@ def register(subparsers) -> None:
         default=None,
         metavar="URI",
         help="model to predict with: models:/NAME@ALIAS, models:/NAME/VERSION, runs:/RUN_ID/PATH "
-        "or a local model folder (a prediction schedule)",
+        "or a local model folder (a prediction schedule); with --evaluate, the registered model "
+        "NAME whose forecasts to judge (default: every model the lineage names)",
     )
     add.add_argument(
         "--data", default=None, metavar="PATH", help="history file read at each prediction"
@@ -67,6 +73,30 @@ def register(subparsers) -> None:
         help="instead of predicting, rerun this pipeline's comparison at each run (forecast "
         "retrain, in a process of its own; training.warm_start says how each family starts)",
     )
+    add.add_argument(
+        "--evaluate",
+        action="store_true",
+        help="instead of predicting, run forecast evaluate at each run (in a process of its own): "
+        "with --forecasts and --actuals, and evaluate's --model, --config, --set and thresholds",
+    )
+    add.add_argument(
+        "--forecasts",
+        default=None,
+        metavar="GLOB",
+        help="with --evaluate: forecast files (quote it)",
+    )
+    add.add_argument(
+        "--actuals", default=None, metavar="PATH", help="with --evaluate: the actuals file"
+    )
+    add.add_argument(
+        "--config",
+        default=None,
+        metavar="PIPELINE",
+        help="with --evaluate: pipeline YAML whose monitoring section (and mlflow.tracking_uri) to use",
+    )
+    add_set_option(add, "with --evaluate: override a config value, e.g. --set monitoring.last=10")
+    for flag, (_, kind, text) in EVALUATE_FLAGS.items():
+        add.add_argument(flag, type=kind, default=None, help=f"with --evaluate: {text}")
     add.add_argument(
         "--timezone",
         default="UTC",
@@ -142,17 +172,94 @@ def _when(value) -> str:
 
 
 PREDICTION_ONLY = ("--model", "--data", "--output", "--levels", "--drop-stale")
+EVALUATE_ONLY = ("--forecasts", "--actuals", "--config", "--set", *EVALUATE_FLAGS)
+
+
+def _dest(flag: str) -> str:
+    return "overrides" if flag == "--set" else flag.lstrip("-").replace("-", "_")
 
 
 def _given(args, flag: str) -> bool:
-    value = getattr(args, flag.lstrip("-").replace("-", "_"))
-    return value not in (None, False)
+    value = getattr(args, _dest(flag))
+    return value not in (None, False, [])
+
+
+def _reading_flags(args) -> list[str]:
+    """The reading flags given, as ``forecast evaluate`` takes them."""
+    flags: list[str] = []
+    for key, value in reading_settings(args).items():
+        flag = f"--{key.replace('_', '-')}"
+        if isinstance(value, bool):
+            flags.append(flag if value else f"--no-{flag[2:]}")
+        elif value is not None:
+            flags += [flag, str(value)]
+    return flags
+
+
+def _evaluate_arguments(args) -> tuple[list[str], str]:
+    """``forecast evaluate``'s flags besides the files, model and store, checked as it would
+    check them, and the tracking URI.
+
+    Raises:
+        InputError: a bad pipeline file, ``--set`` or threshold; nothing is stored then.
+    """
+    from pathlib import Path
+
+    from forecasting.cli.evaluate import settings_from
+
+    _, tracking_uri = settings_from(args)  # refuses what forecast evaluate would refuse
+    arguments: list[str] = []
+    if args.config:
+        arguments += ["--config", str(Path(args.config).expanduser().resolve())]
+    for override in args.overrides:
+        arguments += ["--set", override]
+    for flag in EVALUATE_FLAGS:
+        if _given(args, flag):
+            arguments += [flag, str(getattr(args, _dest(flag)))]
+    return arguments + _reading_flags(args), tracking_uri
+
+
+def _add_evaluate(args) -> int:
+    from forecasting.errors import ConfigError
+    from forecasting.serving.schedule import add_evaluate_schedule
+
+    extra = [flag for flag in ("--retrain", *PREDICTION_ONLY[1:]) if _given(args, flag)]
+    if extra:
+        raise ConfigError(f"{extra[0]} is not for evaluate schedules (--evaluate)")
+    missing = [flag for flag in ("--forecasts", "--actuals") if not _given(args, flag)]
+    if missing:
+        raise ConfigError(f"{missing[0]} is required with --evaluate")
+    arguments, tracking_uri = _evaluate_arguments(args)
+    schedule, replaced = add_evaluate_schedule(
+        args.name,
+        args.cron,
+        args.forecasts,
+        args.actuals,
+        tracking_uri,
+        arguments=arguments,
+        model=args.model,
+        timezone=args.timezone,
+        misfire_grace_time=args.misfire_grace_time,
+        folder=args.state_dir,
+    )
+    verb = "replaced" if replaced else "added"
+    print(
+        f"{verb} evaluate schedule {schedule.name!r}: {schedule.cron} ({schedule.timezone}), "
+        f"next run {_when(schedule.next_run)}"
+    )
+    print(f"  forecast evaluate --forecasts {schedule.data} --actuals {schedule.output}")
+    return ExitStatus.OK
 
 
 def run_add(args) -> int:
     from forecasting.errors import ConfigError
     from forecasting.serving.schedule import add_retrain_schedule, add_schedule
 
+    if args.evaluate:
+        return _add_evaluate(args)
+    evaluate_only = [flag for flag in EVALUATE_ONLY if _given(args, flag)]
+    if evaluate_only:
+        raise ConfigError(f"{evaluate_only[0]} is for evaluate schedules (with --evaluate)")
     if args.retrain is not None:
         extra = [flag for flag in PREDICTION_ONLY if _given(args, flag)]
         extra += [f"--{k.replace('_', '-')}" for k, v in reading_settings(args).items() if v]
@@ -177,7 +284,8 @@ def run_add(args) -> int:
     missing = [flag for flag in ("--model", "--data", "--output") if not _given(args, flag)]
     if missing:
         raise ConfigError(
-            f"{missing[0]} is required (or --retrain PIPELINE for a retrain schedule)"
+            f"{missing[0]} is required (or --retrain PIPELINE for a retrain schedule, or "
+            "--evaluate for an evaluate schedule)"
         )
     schedule, replaced = add_schedule(
         args.name,
@@ -212,7 +320,7 @@ def run_list(args) -> int:
     for s in schedules:
         rows.append(
             (
-                s.name + (" (retrain)" if s.kind == "retrain" else ""),
+                s.name + (f" ({s.kind})" if s.kind != "predict" else ""),
                 f"{s.cron} ({s.timezone})",
                 _when(s.next_run),
                 (s.last.describe() if s.last else "never run")
@@ -258,7 +366,7 @@ def run_history(args) -> int:
                 r.mlflow_run_id or "-",
             )
         )
-        details.append((r.output if r.status == "ok" else r.error) or "-")
+        details.append(r.detail or "-")
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r, detail in zip(rows, details, strict=True):
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + "  " + detail)
@@ -278,6 +386,8 @@ def run_now(args) -> int:
 
     outcome = run_schedule_now(args.name, args.state_dir)
     print(f"schedule {args.name!r}: {outcome.describe()}")
+    if outcome.status == "drift":  # an evaluation that raised the alarm, as forecast evaluate
+        return ExitStatus.DRIFT_ALARM
     return ExitStatus.OK if outcome.status == "ok" else ExitStatus.JOB_FAILED
 
 

@@ -2,8 +2,9 @@
 
 APScheduler 3's ``BackgroundScheduler`` does the timing, through its public API only: the
 job store (:func:`~forecasting.serving.schedule.store.job_store`), one thread-pool executor
-for predictions (runs are queued, never parallel) and one for retrains (each waits for its
-``forecast retrain`` child process there, so a retrain never delays a prediction), the job defaults ``coalesce``, ``max_instances=1`` and
+for predictions (runs are queued, never parallel) and one for retrains and evaluations (each
+waits for its ``forecast retrain``/``forecast evaluate`` child process there, so neither ever
+delays a prediction), the job defaults ``coalesce``, ``max_instances=1`` and
 the misfire grace time, and an event listener that records missed runs in the history (as do the slots coalesced
 away while no scheduler ran: :class:`Coalesced`).
 The process holds the state folder's lock, logs to ``scheduler.log`` as well, and re-reads
@@ -46,7 +47,7 @@ def _new_scheduler(folder: Path, max_workers: int = 1):
         jobstores={"default": job_store(folder)},
         executors={
             "default": ThreadPoolExecutor(max_workers),  # predictions
-            RETRAIN_EXECUTOR: ThreadPoolExecutor(1),  # retrains: one at a time, beside predictions
+            RETRAIN_EXECUTOR: ThreadPoolExecutor(1),  # retrains, evaluations: one at a time
         },
         job_defaults=JOB_DEFAULTS,
         timezone=UTC,
@@ -195,7 +196,7 @@ def serve(
     Every ``poll_seconds`` the job store is read again, so schedules added, replaced or
     removed by ``forecast schedule`` in another process take effect without a restart.
     Predictions run in ``max_workers`` threads (one by default: runs are queued, never
-    parallel); retrains in a thread of their own, each in a child process.
+    parallel); retrains and evaluations in a thread of their own, each in a child process.
     On stop, running jobs finish first; a second signal ends the process at once with
     ``ExitStatus.INTERRUPTED``.
 

@@ -20,7 +20,7 @@ from forecasting.serving.schedule.state import HISTORY_DB
 @dataclass
 class Outcome:
     name: str
-    status: str  # running, ok, failed, missed, interrupted
+    status: str  # running, ok, drift (an evaluation raised the alarm), failed, missed, interrupted
     scheduled_for: str | None
     started_at: str
     finished_at: str | None = None
@@ -36,10 +36,14 @@ class Outcome:
         started = datetime.fromisoformat(self.started_at)
         return (datetime.fromisoformat(self.finished_at) - started).total_seconds()
 
+    @property
+    def detail(self) -> str | None:
+        """The error of a run that failed, else what it did (a drift alarm is not an error)."""
+        return self.error or self.output
+
     def describe(self) -> str:
         when = (self.finished_at or self.started_at)[:19].replace("T", " ")
-        detail = self.output if self.status == "ok" else self.error
-        return f"{when} UTC {self.status}" + (f": {detail}" if detail else "")
+        return f"{when} UTC {self.status}" + (f": {self.detail}" if self.detail else "")
 
 
 def _now() -> str:

@@ -15,7 +15,7 @@ from forecasting.errors import InputError, first_line
 from forecasting.serving.schedule.cron import nominal_run_time, parse_cron, parse_timezone
 from forecasting.serving.schedule.history import Outcome, RunHistory
 from forecasting.serving.schedule.state import state_dir
-from forecasting.serving.schedule.store import RETRAIN, get_schedule
+from forecasting.serving.schedule.store import EVALUATE, RETRAIN, get_schedule
 from forecasting.serving.schedule.templates import render_output
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,8 @@ def _stored_kwargs(name: str, folder: str | Path | None) -> dict:
 
 def run_schedule_now(name: str, folder: str | Path | None = None) -> Outcome:
     """Run schedule ``name`` once, now, in this process (as of now, in its time zone); a retrain
-    schedule runs its ``forecast retrain`` child as the scheduler would."""
+    or evaluate schedule runs its ``forecast retrain``/``forecast evaluate`` child as the
+    scheduler would."""
     schedule = get_schedule(name, folder)
     as_of = datetime.now(parse_timezone(schedule.timezone)).replace(microsecond=0)
     if schedule.kind == RETRAIN:
@@ -101,6 +102,10 @@ def run_schedule_now(name: str, folder: str | Path | None = None) -> Outcome:
 
         job = _stored_kwargs(name, folder)
         return run_retrain_job(**job, as_of=as_of)
+    if schedule.kind == EVALUATE:
+        from forecasting.serving.schedule.evaluation import run_evaluate_job
+
+        return run_evaluate_job(**_stored_kwargs(name, folder), as_of=as_of)
     return run_job(
         name=schedule.name,
         cron=schedule.cron,

@@ -12,9 +12,6 @@ version, champion or challenger, and why — and goes into the run history.
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,13 +19,13 @@ from pathlib import Path
 from forecasting.errors import first_line
 from forecasting.exit_status import ExitStatus
 from forecasting.files import write_json
+from forecasting.serving.schedule.child import error_line, forecast_command, run_child
 from forecasting.serving.schedule.cron import nominal_run_time, parse_cron, parse_timezone
 from forecasting.serving.schedule.history import Outcome, RunHistory
 
 log = logging.getLogger(__name__)
 
 RETRAIN_LOGS = "retrains"  # folder of the children's output, in the state folder
-ERROR_PREFIX = "error: "  # how the command line reports a failure on stderr
 
 
 @dataclass(frozen=True)
@@ -55,10 +52,7 @@ def retrain_command(
     pipeline: str, tracking_uri: str, report: Path, name: str, as_of: datetime
 ) -> list[str]:
     """The child's command line."""
-    return [
-        sys.executable,
-        "-m",
-        "forecasting",
+    return forecast_command(
         "retrain",
         pipeline,
         "--tracking-uri",
@@ -69,29 +63,7 @@ def retrain_command(
         name,
         "--scheduled-for",
         as_of.isoformat(),
-    ]
-
-
-def _child_env() -> dict[str, str]:
-    """This process's environment, with this package first on the path: the child runs the
-    same code as the scheduler."""
-    root = str(Path(__file__).resolve().parents[3])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    return env
-
-
-def _error_line(log_path: Path, returncode: int) -> str:
-    """The child's one-line error, else its exit status."""
-    lines = log_path.read_text(errors="replace").splitlines() if log_path.exists() else []
-    errors = [line for line in lines if line.startswith(ERROR_PREFIX)]
-    if errors:
-        return errors[-1].removeprefix(ERROR_PREFIX)
-    try:
-        status = ExitStatus(returncode).name.lower().replace("_", " ")
-    except ValueError:
-        status = f"status {returncode}"
-    return f"forecast retrain exited {returncode} ({status}); see {log_path}"
+    )
 
 
 def run_retrain_job(
@@ -125,12 +97,7 @@ def run_retrain_job(
     command = retrain_command(pipeline, tracking_uri, report_path, name, as_of)
     log.info("schedule %r: retrain as of %s (output in %s)", name, as_of.isoformat(), log_path)
     try:
-        with open(log_path, "wb") as out:
-            child = subprocess.Popen(
-                command, cwd=cwd, env=_child_env(), stdout=out, stderr=subprocess.STDOUT
-            )
-            log.info("schedule %r: retrain running in process %d", name, child.pid)
-            returncode = child.wait()
+        returncode = run_child(name, command, cwd, log_path)
     except OSError as exc:  # the interpreter or the working folder is gone
         history.finish(row, "failed", error=first_line(exc, with_type=True))
         log.error("schedule %r failed: %s", name, first_line(exc, with_type=True))
@@ -139,7 +106,7 @@ def run_retrain_job(
         history.finish(row, "interrupted", error=first_line(exc))
         raise
     if returncode != ExitStatus.OK or not report_path.exists():
-        reason = _error_line(log_path, returncode)
+        reason = error_line(log_path, returncode, "retrain")
         status = "interrupted" if returncode == ExitStatus.INTERRUPTED else "failed"
         history.finish(row, status, error=reason)
         log.error("schedule %r failed: %s", name, reason)

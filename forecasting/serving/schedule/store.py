@@ -9,7 +9,10 @@ keyword arguments, so jobs survive restarts and upgrades.
 A retrain schedule (``forecast schedule add NAME --retrain PIPELINE``) is a job of the same
 store with the same history and missed-slot rules, whose function is :data:`RETRAIN_FUNCTION`
 (``forecast retrain`` in a child process, :mod:`~forecasting.serving.schedule.retrain`) and
-whose executor is :data:`RETRAIN_EXECUTOR`, so it never holds up a prediction.
+whose executor is :data:`RETRAIN_EXECUTOR`, so it never holds up a prediction. An evaluate
+schedule (``forecast schedule add NAME --evaluate --forecasts GLOB --actuals PATH``) is the
+same, with :data:`EVALUATE_FUNCTION` (``forecast evaluate`` in a child process,
+:mod:`~forecasting.serving.schedule.evaluation`) in the same executor.
 
 ``forecast schedule add/list/remove`` edit the store through :func:`store_editor`, a
 scheduler that never runs or reschedules a job, so they are safe beside a running
@@ -39,8 +42,12 @@ DEFAULT_MISFIRE_GRACE = 300
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": DEFAULT_MISFIRE_GRACE}
 JOB_FUNCTION = "forecasting.serving.schedule:run_job"
 RETRAIN_FUNCTION = "forecasting.serving.schedule:run_retrain_job"
-RETRAIN_EXECUTOR = "retrain"  # the scheduler's executor for retrains, beside the default one
-PREDICT, RETRAIN = "predict", "retrain"  # the kinds of schedule
+EVALUATE_FUNCTION = "forecasting.serving.schedule:run_evaluate_job"
+# The scheduler's background executor, beside the default one: retrains and evaluations, each a
+# child process waited for there (the name is stored with every such job, so it stays "retrain").
+RETRAIN_EXECUTOR = "retrain"
+PREDICT, RETRAIN, EVALUATE = "predict", "retrain", "evaluate"  # the kinds of schedule
+KIND_OF_FUNCTION = {RETRAIN_FUNCTION: RETRAIN, EVALUATE_FUNCTION: EVALUATE}
 # Where the job function lived in earlier versions; jobs stored with it are pointed at JOB_FUNCTION
 # (APScheduler deletes a stored job whose function it cannot import).
 LEGACY_JOB_FUNCTIONS = ("forecasting.serving.scheduler:run_job",)
@@ -61,7 +68,9 @@ class Schedule:
     last: Outcome | None = None
     missed_since: int = 0  # slots missed after ``last``
     options: dict | None = None  # levels, drop_stale, reading: passed to each run
-    kind: str = PREDICT  # or RETRAIN: ``data`` is then the pipeline, ``model`` the model it trains
+    # or RETRAIN: ``data`` is then the pipeline; or EVALUATE: ``data`` is the forecasts' glob,
+    # ``output`` the actuals, ``model`` the registered model judged ("" for all)
+    kind: str = PREDICT
 
 
 def _upgrade_job_functions(path: Path) -> int:
@@ -132,21 +141,22 @@ def store_editor(folder: Path):
 
 def _schedule_of(job, history: RunHistory) -> Schedule:
     kw = job.kwargs
-    retrain = job.func_ref == RETRAIN_FUNCTION
+    kind = KIND_OF_FUNCTION.get(job.func_ref, PREDICT)
+    data = {RETRAIN: "pipeline", EVALUATE: "forecasts"}.get(kind, "data")
     return Schedule(
         name=job.id,
         cron=kw["cron"],
         timezone=kw["timezone"],
         model=kw.get("model", ""),
-        data=kw["pipeline"] if retrain else kw["data"],
-        output=kw.get("output", ""),
+        data=kw[data],
+        output=kw["actuals"] if kind == EVALUATE else kw.get("output", ""),
         misfire_grace_time=kw["misfire_grace_time"],
         tracking_uri=kw["tracking_uri"],
         next_run=job.next_run_time,
         last=(last := history.last(job.id)),
         missed_since=history.missed_since(last) if last is not None else 0,
         options=kw.get("options"),
-        kind=RETRAIN if retrain else PREDICT,
+        kind=kind,
     )
 
 
@@ -310,6 +320,64 @@ def add_retrain_schedule(
         executor=RETRAIN_EXECUTOR,
     )
     log.debug("%s retrain schedule %r: %s", "replaced" if replaced else "added", name, cron)
+    return schedule, replaced
+
+
+def add_evaluate_schedule(
+    name: str,
+    cron: str,
+    forecasts: str,
+    actuals: str | Path,
+    tracking_uri: str,
+    arguments: list[str] | None = None,
+    model: str | None = None,
+    timezone: str | None = None,
+    misfire_grace_time: int = DEFAULT_MISFIRE_GRACE,
+    folder: str | Path | None = None,
+) -> tuple[Schedule, bool]:
+    """Add (or replace) schedule ``name``: at each slot, ``forecast evaluate --forecasts GLOB
+    --actuals PATH`` with ``arguments`` (its other flags: ``--model``, ``--config``, ``--set``,
+    the thresholds, how the actuals are read) in a child process; returns it and whether it
+    replaced one.
+
+    The caller checks ``arguments`` (the command line does, as ``forecast evaluate`` would);
+    relative paths are made absolute here, and the child runs where the schedule was added.
+
+    Raises:
+        InputError: a bad name, cron expression, time zone or grace time; nothing is changed then.
+    """
+    from forecasting.tracking.store import resolve_uri
+
+    trigger = _checked(name, cron, timezone, misfire_grace_time)
+    if not forecasts or not str(actuals):
+        raise InputError("--forecasts and --actuals are required for an evaluate schedule")
+    actuals_path = Path(actuals).expanduser().resolve()
+    if not actuals_path.exists():
+        log.warning("%s does not exist yet; each run reads it when it starts", actuals_path)
+    folder = state_dir(folder)
+    kwargs = {
+        "name": name,
+        "cron": cron,
+        "timezone": timezone or "UTC",
+        "forecasts": str(Path.cwd() / Path(forecasts).expanduser()),
+        "actuals": str(actuals_path),
+        "arguments": list(arguments or []),
+        "model": model or "",
+        "misfire_grace_time": int(misfire_grace_time),
+        "tracking_uri": resolve_uri(tracking_uri),
+        "state_dir": str(folder),
+        "cwd": str(Path.cwd()),
+    }
+    schedule, replaced = _store(
+        folder,
+        name,
+        trigger,
+        kwargs,
+        misfire_grace_time,
+        func=EVALUATE_FUNCTION,
+        executor=RETRAIN_EXECUTOR,
+    )
+    log.debug("%s evaluate schedule %r: %s", "replaced" if replaced else "added", name, cron)
     return schedule, replaced
 
 
