@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from forecasting.errors import first_line
 from forecasting.exit_status import ExitStatus
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,20 @@ def run_child(name: str, command: list[str], cwd: str, log_path: Path) -> int:
         )
         log.info("schedule %r: forecast %s running in process %d", name, command[3], child.pid)
         return child.wait()
+
+
+def run_recorded(history, row: int, name: str, command: list[str], cwd: str, log_path: Path):
+    """`run_child`, with a failure to start recorded as history ``row`` failed (then None) and
+    an interruption recorded as interrupted before it propagates; else the exit status."""
+    try:
+        return run_child(name, command, cwd, log_path)
+    except OSError as exc:  # the interpreter or the working folder is gone
+        history.finish(row, "failed", error=first_line(exc, with_type=True))
+        log.error("schedule %r failed: %s", name, first_line(exc, with_type=True))
+        return None
+    except BaseException as exc:  # interrupted: record it, then let the interruption through
+        history.finish(row, "interrupted", error=first_line(exc))
+        raise
 
 
 def error_line(log_path: Path, returncode: int, command: str) -> str:

@@ -16,10 +16,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-from forecasting.errors import first_line
 from forecasting.exit_status import ExitStatus
 from forecasting.files import write_json
-from forecasting.serving.schedule.child import error_line, forecast_command, run_child
+from forecasting.serving.schedule.child import error_line, forecast_command, run_recorded
 from forecasting.serving.schedule.cron import nominal_run_time, parse_cron, parse_timezone
 from forecasting.serving.schedule.history import Outcome, RunHistory
 
@@ -96,15 +95,9 @@ def run_retrain_job(
     log_path, report_path = logs / f"{stem}.log", logs / f"{stem}.json"
     command = retrain_command(pipeline, tracking_uri, report_path, name, as_of)
     log.info("schedule %r: retrain as of %s (output in %s)", name, as_of.isoformat(), log_path)
-    try:
-        returncode = run_child(name, command, cwd, log_path)
-    except OSError as exc:  # the interpreter or the working folder is gone
-        history.finish(row, "failed", error=first_line(exc, with_type=True))
-        log.error("schedule %r failed: %s", name, first_line(exc, with_type=True))
+    returncode = run_recorded(history, row, name, command, cwd, log_path)
+    if returncode is None:
         return history.get(row)
-    except BaseException as exc:  # interrupted: record it, then let the interruption through
-        history.finish(row, "interrupted", error=first_line(exc))
-        raise
     if returncode != ExitStatus.OK or not report_path.exists():
         reason = error_line(log_path, returncode, "retrain")
         status = "interrupted" if returncode == ExitStatus.INTERRUPTED else "failed"
